@@ -1,0 +1,71 @@
+"""Start-up checks: a wrong setting stops the app with one line naming the variable.
+
+Malformed values are caught while settings load (config.env). This module checks what can only be seen
+by trying: that the database and the S3 bucket answer. Elasticsearch is deliberately not checked: the app
+works on while it is down and the search outbox catches up later.
+"""
+import sys
+
+from config.env import ConfigError
+
+# manage.py commands that start long-running work or change the database
+SERVING_COMMANDS = {"runserver", "db_worker", "migrate", "load_demo", "run_worker"}
+
+
+def _short(exc):
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else exc.__class__.__name__
+
+
+def check_database():
+    from django.db import connections
+
+    try:
+        connections["default"].ensure_connection()
+    except Exception as exc:
+        raise ConfigError("DATABASE_URL", f"cannot connect to the database ({_short(exc)})") from None
+
+
+def check_storage():
+    from django.conf import settings
+
+    if not settings.S3_BUCKET:
+        return
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+    opts = settings.DEFAULT_FILE_STORAGE_OPTIONS
+    client = boto3.client(
+        "s3",
+        endpoint_url=opts["endpoint_url"],
+        aws_access_key_id=opts["access_key"],
+        aws_secret_access_key=opts["secret_key"],
+        region_name=opts["region_name"],
+        config=Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1},
+                      s3={"addressing_style": opts["addressing_style"]}),
+    )
+    try:
+        client.head_bucket(Bucket=opts["bucket_name"])
+    except EndpointConnectionError as exc:
+        raise ConfigError("AWS_S3_ENDPOINT_URL", f"S3 server unreachable ({_short(exc)})") from None
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchBucket"):
+            raise ConfigError("AWS_STORAGE_BUCKET_NAME", f"bucket {opts['bucket_name']!r} does not exist") from None
+        if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+            raise ConfigError("AWS_ACCESS_KEY_ID", f"S3 refused the credentials ({code})") from None
+        raise ConfigError("AWS_S3_ENDPOINT_URL", f"S3 error {code}") from None
+    except BotoCoreError as exc:
+        raise ConfigError("AWS_S3_ENDPOINT_URL", f"S3 server unreachable ({_short(exc)})") from None
+
+
+def check_services():
+    check_database()
+    check_storage()
+
+
+def fail(error):
+    """Print the one line and exit: used by manage.py and wsgi.py."""
+    print(error.one_line(), file=sys.stderr)
+    sys.exit(2)

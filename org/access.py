@@ -1,0 +1,155 @@
+"""The one place that decides who may do what, and which objects a user may see.
+
+`can(user, action, obj)` answers a single question; `visible(user, queryset, action)` returns the queryset
+narrowed to what the user may see, as a database filter (never a filter after the query). Every view, API,
+command and search asks here. An object is placed in the organisation by its model's `scope_hall_path`:
+the path from the model to its Hall ("pk" for Hall itself, "hall" for a record, "volume__hall" ...).
+Models outside any hall (Branch) are matched by their own branch.
+"""
+from django.db.models import Q
+
+from .roles import Role, ScopeKind
+
+R = Role
+
+# action → roles that may perform it (always inside the scope the role is bound to)
+ACTIONS = {
+    # organisation and administration
+    "org.manage": {R.SYSADMIN},
+    "org.view": {R.CLERK, R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST, R.AUDITOR,
+                 R.SYSADMIN},
+    "admin.access": {R.CLERK, R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST, R.AUDITOR,
+                     R.AUTHOR, R.OFFICE, R.GM, R.DEPTHEAD, R.SYSADMIN},
+    "auditlog.view": {R.ARCHIVIST, R.SYSADMIN},
+    # customer files
+    "record.view": {R.CLERK, R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST, R.AUDITOR},
+    "record.create": {R.CLERK, R.ARCHIVIST},
+    "record.export": {R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST, R.AUDITOR},
+    # personal data: the full, unmasked ID number (every such view is logged, see org.pii)
+    "pii.view_full": {R.L1_AUDITOR, R.ARCHIVIST},
+    # the handbook
+    "handbook.read": set(Role),
+}
+
+# Actions that are about the organisation as a whole, not about an object inside a hall.
+GLOBAL_ACTIONS = {"org.manage", "admin.access", "auditlog.view", "handbook.read"}
+
+# Django permission codename → action, so Wagtail's and Django's permission checks land here too.
+DJANGO_PERMS = {
+    "wagtailadmin.access_admin": "admin.access",
+    "org.view_auditevent": "auditlog.view",
+    "org.view_branch": "org.view",
+    "org.view_hall": "org.view",
+    "records.view_record": "record.view",
+    "records.add_record": "record.create",
+}
+for _model in ("branch", "hall", "department", "user", "roleassignment"):
+    for _verb in ("add", "change", "delete"):
+        DJANGO_PERMS[f"org.{_verb}_{_model}"] = "org.manage"
+    DJANGO_PERMS.setdefault(f"org.view_{_model}", "org.manage")
+for _verb in ("add", "change", "delete", "view"):
+    DJANGO_PERMS[f"auth.{_verb}_group"] = "org.manage"
+
+
+def assignments(user):
+    """The user's role assignments, loaded once per user object."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return []
+    cached = getattr(user, "_role_assignments_cache", None)
+    if cached is None:
+        cached = list(user.role_assignments.select_related("hall", "branch"))
+        user._role_assignments_cache = cached
+    return cached
+
+
+def roles(user):
+    return {Role(a.role) for a in assignments(user)}
+
+
+def has_role(user, *wanted):
+    return bool(roles(user) & set(wanted))
+
+
+def grants(user, action):
+    allowed = ACTIONS.get(action)
+    if allowed is None:
+        raise KeyError(f"unknown action {action!r}")
+    return [a for a in assignments(user) if Role(a.role) in allowed]
+
+
+def _hall_of(obj):
+    path = getattr(obj, "scope_hall_path", None)
+    if path is None:
+        return None
+    target = obj
+    if path != "pk":
+        for part in path.split("__"):
+            target = getattr(target, part)
+            if target is None:
+                return None
+    return target
+
+
+def _covers(grant, obj):
+    if grant.scope == ScopeKind.ALL:
+        return True
+    if obj is None:
+        return False
+    from .models import Branch
+
+    if isinstance(obj, Branch):
+        return grant.scope == ScopeKind.BRANCH and grant.branch_id == obj.pk
+    hall = _hall_of(obj)
+    if hall is None:
+        return False
+    if grant.scope == ScopeKind.HALL:
+        return grant.hall_id == hall.pk
+    return grant.branch_id == hall.branch_id
+
+
+def can(user, action, obj=None):
+    """May `user` perform `action` (on `obj`)? Superusers may everything except read unmasked personal data
+    without a role that allows it."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser and not action.startswith("pii."):
+        return True
+    grants = grants(user, action)
+    if action in GLOBAL_ACTIONS or obj is None:
+        return bool(grants) if action in GLOBAL_ACTIONS else any(g.scope == ScopeKind.ALL for g in grants)
+    return any(_covers(g, obj) for g in grants)
+
+
+def scope_filter(user, model, action="record.view"):
+    """A Q narrowing `model` to the objects `action` covers for `user`; Q(pk__in=[]) when none."""
+    none = Q(pk__in=[])
+    if not user or not user.is_authenticated or not user.is_active:
+        return none
+    if user.is_superuser and not action.startswith("pii."):
+        return Q()
+    from .models import Branch
+
+    grants = grants(user, action)
+    if any(g.scope == ScopeKind.ALL for g in grants):
+        return Q()
+    hall_ids = {g.hall_id for g in grants if g.scope == ScopeKind.HALL}
+    branch_ids = {g.branch_id for g in grants if g.scope == ScopeKind.BRANCH}
+    if model is Branch:
+        hall_branches = {g.hall.branch_id for g in grants if g.scope == ScopeKind.HALL}
+        ids = branch_ids | hall_branches
+        return Q(pk__in=sorted(ids)) if ids else none
+    path = getattr(model, "scope_hall_path", None)
+    if path is None:
+        return none
+    q = none
+    if hall_ids:
+        q |= Q(**{f"{path}__in": sorted(hall_ids)})
+    if branch_ids:
+        branch_path = "branch_id" if path == "pk" else f"{path}__branch_id"
+        q |= Q(**{f"{branch_path}__in": sorted(branch_ids)})
+    return q
+
+
+def visible(user, queryset, action="record.view"):
+    """`queryset` narrowed to what `user` may see for `action`, as part of the query."""
+    return queryset.filter(scope_filter(user, queryset.model, action))

@@ -1,0 +1,86 @@
+"""Admin screens (Wagtail) for the organisation, role assignments and the event log."""
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
+
+from . import forms
+from .models import AuditEvent, Branch, Department, Hall, RoleAssignment
+
+
+class UserViewSet(WagtailUserViewSet):
+    def get_form_class(self, for_update=False):
+        return forms.UserEditForm if for_update else forms.UserCreationForm
+
+
+class BranchViewSet(ModelViewSet):
+    model = Branch
+    icon = "site"
+    menu_label = _("分公司")
+    form_fields = ["code", "name"]
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+    copy_view_enabled = False
+
+
+class HallViewSet(ModelViewSet):
+    model = Hall
+    icon = "home"
+    menu_label = _("营业厅")
+    form_fields = ["code", "name", "branch", "kind", "active"]
+    list_display = ["code", "name", "branch", "kind", "active"]
+    list_filter = ["branch", "kind", "active"]
+    search_fields = ["code", "name"]
+    copy_view_enabled = False
+
+
+class DepartmentViewSet(ModelViewSet):
+    model = Department
+    icon = "group"
+    menu_label = _("部门")
+    form_fields = ["code", "name"]
+    list_display = ["code", "name"]
+    copy_view_enabled = False
+
+
+class RoleAssignmentViewSet(ModelViewSet):
+    model = RoleAssignment
+    icon = "key"
+    menu_label = _("角色分配")
+    form_fields = ["user", "role", "scope", "hall", "branch", "department"]
+    list_display = ["user", "role", Column("scope_label", label=_("范围")), "department"]
+    list_filter = ["role", "scope", "hall", "branch"]
+    search_fields = ["user__username", "user__full_name"]
+    copy_view_enabled = True
+
+
+class OrganisationGroup(ModelViewSetGroup):
+    menu_label = _("组织与权限")
+    menu_icon = "site"
+    menu_order = 800
+    items = (BranchViewSet("branch"), HallViewSet("hall"), DepartmentViewSet("department"),
+             RoleAssignmentViewSet("roleassignment"))
+
+
+class AuditEventViewSet(ModelViewSet):
+    """Read-only: the event log can be listed, filtered and inspected, never edited (no add/change/delete
+    permission exists for anyone, and PostgreSQL refuses UPDATE/DELETE)."""
+
+    model = AuditEvent
+    icon = "history"
+    menu_label = _("事件日志")
+    menu_order = 900
+    add_to_admin_menu = True
+    exclude_form_fields = []
+    list_display = ["seq", "created_at", "actor_name", "action", "object_type", "object_id", "object_repr"]
+    list_filter = {"action": ["exact", "startswith"], "actor_name": ["exact"], "object_type": ["exact"],
+                   "object_id": ["exact"], "created_at": ["date__gte", "date__lte"]}
+    search_fields = ["action", "actor_name", "object_repr", "object_id"]
+    inspect_view_enabled = True
+    inspect_view_fields = ["seq", "created_at", "actor_name", "action", "object_type", "object_id",
+                           "object_repr", "details", "ip_address", "prev_hash", "hash"]
+    copy_view_enabled = False
+    list_export = ["seq", "created_at", "actor_name", "action", "object_type", "object_id", "object_repr",
+                   "details", "hash"]
+    export_filename = "event-log"
+    list_per_page = 50
