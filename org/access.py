@@ -114,10 +114,12 @@ def can(user, action, obj=None):
         return False
     if user.is_superuser and not action.startswith("pii."):
         return True
-    grants = grants(user, action)
-    if action in GLOBAL_ACTIONS or obj is None:
-        return bool(grants) if action in GLOBAL_ACTIONS else any(g.scope == ScopeKind.ALL for g in grants)
-    return any(_covers(g, obj) for g in grants)
+    held = grants(user, action)
+    if action in GLOBAL_ACTIONS:
+        return bool(held)
+    if obj is None:
+        return any(g.scope == ScopeKind.ALL for g in held)
+    return any(_covers(g, obj) for g in held)
 
 
 def scope_filter(user, model, action="record.view"):
@@ -129,13 +131,13 @@ def scope_filter(user, model, action="record.view"):
         return Q()
     from .models import Branch
 
-    grants = grants(user, action)
-    if any(g.scope == ScopeKind.ALL for g in grants):
+    held = grants(user, action)
+    if any(g.scope == ScopeKind.ALL for g in held):
         return Q()
-    hall_ids = {g.hall_id for g in grants if g.scope == ScopeKind.HALL}
-    branch_ids = {g.branch_id for g in grants if g.scope == ScopeKind.BRANCH}
+    hall_ids = {g.hall_id for g in held if g.scope == ScopeKind.HALL}
+    branch_ids = {g.branch_id for g in held if g.scope == ScopeKind.BRANCH}
     if model is Branch:
-        hall_branches = {g.hall.branch_id for g in grants if g.scope == ScopeKind.HALL}
+        hall_branches = {g.hall.branch_id for g in held if g.scope == ScopeKind.HALL}
         ids = branch_ids | hall_branches
         return Q(pk__in=sorted(ids)) if ids else none
     path = getattr(model, "scope_hall_path", None)

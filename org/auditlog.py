@@ -87,14 +87,27 @@ class ChainBroken(Exception):
         super().__init__(f"row #{seq}: {reason}")
 
 
+def _in_batches(batch_size):
+    """All rows in sequence order, fetched in keyset batches (bounded memory, no server-side cursor)."""
+    last = None
+    while True:
+        query = AuditEvent.objects.order_by("seq")
+        if last is not None:
+            query = query.filter(seq__gt=last)
+        batch = list(query[:batch_size])
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1].seq
+
+
 def verify(batch_size=2000):
     """Walk the whole chain in order; return the number of rows, or raise ChainBroken at the first bad row."""
     prev = GENESIS
     expected_seq = 1
     count = 0
     last_pk = None
-    rows = AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size)
-    for event in rows:
+    for event in _in_batches(batch_size):
         if event.seq != expected_seq:
             raise ChainBroken(expected_seq, f"missing or reordered: found #{event.seq} where #{expected_seq} belongs")
         if last_pk is not None and event.pk < last_pk:

@@ -20,6 +20,7 @@ PYTHON="$REPO_ROOT/.venv/bin/python"
 DATA_DIR="$CACHE_DIR/s3data"
 LOG_FILE="$CACHE_DIR/s3.log"
 PID_FILE="$CACHE_DIR/s3.pid"
+PORT_FILE="$CACHE_DIR/s3.port"
 LOCK_FILE="$CACHE_DIR/s3.lock"
 
 PORT="${S3_TEST_PORT:-7070}"
@@ -34,7 +35,15 @@ die() { log "ERROR: $*"; exit 1; }
 
 # Any HTTP response (even 403) counts as "answering"; only connection
 # failures / timeouts do not.
-answers() { curl -s -o /dev/null --max-time 2 "$ENDPOINT/"; }
+answers() {
+    if command -v curl >/dev/null 2>&1; then
+        curl -s -o /dev/null --max-time 2 "$ENDPOINT/"
+    else  # minimal images may lack curl: speak HTTP/1.0 via bash's /dev/tcp
+        timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+            printf "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3
+            head -c 5 <&3 | grep -q "^HTTP/"' "$PORT" 2>/dev/null
+    fi
+}
 
 # Is $1 a live process running one of our S3 servers?
 is_our_server() {
@@ -48,8 +57,6 @@ is_our_server() {
 ensure_bucket() {
     [[ -x "$PYTHON" ]] || die "$PYTHON not found; cannot create bucket $BUCKET"
     S3_EP="$ENDPOINT" S3_AK="$ACCESS_KEY" S3_SK="$SECRET_KEY" S3_BUCKET="$BUCKET" \
-    AWS_REQUEST_CHECKSUM_CALCULATION=when_required \
-    AWS_RESPONSE_CHECKSUM_VALIDATION=when_required \
     "$PYTHON" - <<'PY'
 import os, sys
 import boto3
@@ -99,10 +106,14 @@ pid=""
 if [[ -f "$PID_FILE" ]]; then
     pid="$(tr -d '[:space:]' <"$PID_FILE")"
     if is_our_server "$pid"; then
+        running_port="$(tr -d '[:space:]' <"$PORT_FILE" 2>/dev/null || true)"
+        if [[ -n "$running_port" && "$running_port" != "$PORT" ]]; then
+            die "another S3 test server (pid $pid) is running on port $running_port; run scripts/s3-stop.sh first"
+        fi
         log "server pid $pid is running but not answering yet; waiting for it"
     else
         log "removing stale pid file (pid ${pid:-?})"
-        rm -f "$PID_FILE"
+        rm -f "$PID_FILE" "$PORT_FILE"
         pid=""
     fi
 fi
@@ -134,6 +145,7 @@ if [[ -z "$pid" ]]; then
     esac
 
     [[ -f "$LOG_FILE" ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
+    printf '%s\n' "$PORT" >"$PORT_FILE"
     {
         printf '=== %s: starting %s on %s\n' "$(date -Is)" "$kind" "$ENDPOINT"
         printf '=== cmd: %s\n' "${cmd[*]//$SECRET_KEY/***}"
@@ -161,7 +173,7 @@ fi
 deadline=$((SECONDS + START_TIMEOUT))
 until answers; do
     if ! kill -0 "$pid" 2>/dev/null; then
-        rm -f "$PID_FILE"
+        rm -f "$PID_FILE" "$PORT_FILE"
         log "server (pid $pid) exited during startup; last log lines:"
         tail -n 20 "$LOG_FILE" >&2 || true
         exit 1

@@ -7,6 +7,7 @@ set -euo pipefail
 REPO_ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 CACHE_DIR="$REPO_ROOT/.cache"
 PID_FILE="$CACHE_DIR/s3.pid"
+PORT_FILE="$CACHE_DIR/s3.port"
 LOCK_FILE="$CACHE_DIR/s3.lock"
 PORT="${S3_TEST_PORT:-7070}"
 STOP_TIMEOUT=10
@@ -36,7 +37,7 @@ flock -w 60 9 || { log "ERROR: timed out waiting for lock $LOCK_FILE"; exit 1; }
 pid="$(tr -d '[:space:]' <"$PID_FILE" 2>/dev/null || true)"
 if ! is_our_server "$pid"; then
     log "not running (stale pid ${pid:-?}); removing $PID_FILE"
-    rm -f "$PID_FILE"
+    rm -f "$PID_FILE" "$PORT_FILE"
     exit 0
 fi
 
@@ -52,5 +53,5 @@ while kill -0 "$pid" 2>/dev/null; do
     fi
     sleep 0.1
 done
-rm -f "$PID_FILE"
+rm -f "$PID_FILE" "$PORT_FILE"
 log "stopped"

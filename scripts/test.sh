@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Run the suite on SQLite, then on PostgreSQL; the S3 server and PostgreSQL are already started
+# (make services). Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(bash scripts/s3-env.sh | sed 's/^export AWS_/export S3_TEST_AWS_/')"
+export PG_TEST_URL
+PG_TEST_URL=$(cat .cache/pg-url)
+echo "== tests on SQLite (embedded default) =="
+env -u DATABASE_URL .venv/bin/python -m pytest -q "$@"
+echo "== tests on PostgreSQL =="
+DATABASE_URL="$PG_TEST_URL" .venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,62 @@
+import datetime
+import os
+
+import pytest
+from django.db import connection
+
+from org import demo
+
+
+@pytest.fixture
+def org_demo(db):
+    """The demo organisation and users (B1-B3, H11-H32, clerk-H11 ...)."""
+    demo.load()
+    from org.models import User
+
+    return {u.username: u for u in User.objects.all()}
+
+
+@pytest.fixture
+def users(org_demo):
+    def get(username):
+        from org.models import User
+
+        return User.objects.get(username=username)  # fresh object: no cached role assignments
+
+    return get
+
+
+@pytest.fixture
+def make_record(org_demo):
+    from org.models import Hall
+    from records.models import Record
+
+    counter = {"n": 0}
+
+    def make(hall_code="H11", id_number="510302199001011234", **fields):
+        counter["n"] += 1
+        hall = Hall.objects.get(code=hall_code)
+        clerk = org_demo[f"clerk-{hall_code}"]
+        values = {
+            "hall": hall, "clerk": clerk, "business_date": datetime.date(2026, 11, 2),
+            "transaction_no": f"T{hall_code}{counter['n']:06d}", "business_type": "普通开户",
+            "customer_name": "张三", "service_number": "13800001234", "id_number": id_number,
+        }
+        values.update(fields)
+        return Record.objects.create(**values)
+
+    return make
+
+
+def on_postgres():
+    return connection.vendor == "postgresql"
+
+
+def s3_env():
+    """The S3 test server's settings, as the app reads them (set by scripts/test.sh)."""
+    names = ["AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+             "AWS_S3_REGION_NAME"]
+    values = {name: os.environ.get(f"S3_TEST_{name}") for name in names}
+    if not all(values.values()):
+        pytest.fail("the S3 test server is not configured: run the suite with `make test`")
+    return values

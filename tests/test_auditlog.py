@@ -1,0 +1,133 @@
+"""The tamper-evident event log: chained hashes, verify_audit_log, the PostgreSQL trigger, the screen."""
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+
+from org import auditlog
+from org.models import AuditEvent, Hall
+from tests.conftest import on_postgres
+
+
+def _write(n, **kw):
+    return [auditlog.record("test.event", obj=("test", str(i), f"item {i}"), details={"i": i, "名": "张三"}, **kw)
+            for i in range(n)]
+
+
+def _tamper(sql, params):
+    """Change rows behind the app's back, as someone with database access would."""
+    with connection.cursor() as cur:
+        if on_postgres():
+            cur.execute("ALTER TABLE org_auditevent DISABLE TRIGGER org_auditevent_no_update_delete")
+        cur.execute(sql, params)
+        if on_postgres():
+            cur.execute("ALTER TABLE org_auditevent ENABLE TRIGGER org_auditevent_no_update_delete")
+
+
+def _verify_fails_at(seq):
+    with pytest.raises(CommandError) as err:
+        call_command("verify_audit_log")
+    assert f"#{seq}" in str(err.value)
+    return str(err.value)
+
+
+def test_rows_chain_and_verify(db, capsys):
+    events = _write(5)
+    assert events[0].prev_hash == auditlog.GENESIS
+    for before, after in zip(events, events[1:]):
+        assert after.prev_hash == before.hash and after.seq == before.seq + 1
+    call_command("verify_audit_log")
+    assert "5 rows" in capsys.readouterr().out
+
+
+def test_changed_row_is_named(db):
+    events = _write(5)
+    _tamper("UPDATE org_auditevent SET action = %s WHERE seq = %s", ["test.forged", events[2].seq])
+    message = _verify_fails_at(events[2].seq)
+    assert "changed" in message
+
+
+def test_changed_details_are_detected(db):
+    events = _write(3)
+    _tamper("UPDATE org_auditevent SET details = %s WHERE seq = %s", ['{"i": 99}', events[1].seq])
+    _verify_fails_at(events[1].seq)
+
+
+def test_removed_row_is_detected(db):
+    events = _write(5)
+    _tamper("DELETE FROM org_auditevent WHERE seq = %s", [events[1].seq])
+    _verify_fails_at(events[1].seq)
+
+
+def test_removed_last_row_is_detected(db):
+    events = _write(3)
+    _tamper("DELETE FROM org_auditevent WHERE seq = %s", [events[2].seq])
+    _verify_fails_at(events[2].seq)
+
+
+def test_reordered_rows_are_detected(db):
+    events = _write(4)
+    a, b = events[1], events[2]
+    # swap the sequence numbers of two rows (via a free number, seq is unique)
+    _tamper("UPDATE org_auditevent SET seq = %s WHERE id = %s", [-1, a.pk])
+    _tamper("UPDATE org_auditevent SET seq = %s WHERE id = %s", [a.seq, b.pk])
+    _tamper("UPDATE org_auditevent SET seq = %s WHERE id = %s", [b.seq, a.pk])
+    _verify_fails_at(a.seq)
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_update_and_delete(db):
+    if not on_postgres():
+        pytest.skip("PostgreSQL only")
+    event = _write(1)[0]
+    for sql in ("UPDATE org_auditevent SET action = 'x' WHERE id = %s", "DELETE FROM org_auditevent WHERE id = %s"):
+        with pytest.raises(DatabaseError) as err:
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute(sql, [event.pk])
+        assert "append-only" in str(err.value)
+    with pytest.raises(DatabaseError):
+        with transaction.atomic():
+            AuditEvent.objects.filter(pk=event.pk).update(action="x")
+    call_command("verify_audit_log")
+
+
+def test_state_changes_are_logged_with_actor(org_demo, client):
+    client.force_login(org_demo["admin"])
+    branch = Hall.objects.get(code="H11").branch
+    response = client.post("/admin/hall/new/", {"code": "H13", "name": "新营业厅", "branch": branch.pk,
+                                                     "kind": "self", "active": "on"})
+    assert response.status_code == 302, response.content[:500]
+    event = AuditEvent.objects.filter(action="org.hall.create").latest("seq")
+    assert event.actor_name == "admin" and event.object_repr.startswith("H13")
+    assert event.details["code"] == "H13"
+
+
+def test_failed_login_is_logged(org_demo, client):
+    response = client.post("/admin/login/", {"username": "clerk-H11", "password": "wrong"})
+    assert response.status_code == 200
+    event = AuditEvent.objects.filter(action="auth.login_failed").latest("seq")
+    assert event.actor_name == "clerk-H11"
+    assert "password" not in event.details
+    client.post("/admin/login/", {"username": "clerk-H11", "password": "demo-pass-2026"})
+    assert AuditEvent.objects.filter(action="auth.login", actor_name="clerk-H11").exists()
+
+
+def test_log_screen_for_archivist_only(org_demo, client):
+    _write(3)
+    client.force_login(org_demo["archivist"])
+    response = client.get("/admin/auditevent/", {"action": "test.event"})
+    assert response.status_code == 200
+    assert "item 2" in response.content.decode()
+    filtered = client.get("/admin/auditevent/", {"actor_name": "nobody"})
+    assert "item 2" not in filtered.content.decode()
+    client.force_login(org_demo["clerk-H11"])
+    assert client.get("/admin/auditevent/").status_code in (302, 403)
+
+
+def test_log_screen_has_no_edit_or_delete(org_demo, client):
+    event = _write(1)[0]
+    client.force_login(org_demo["archivist"])
+    assert client.get(f"/admin/auditevent/inspect/{event.pk}/").status_code == 200
+    assert client.get(f"/admin/auditevent/edit/{event.pk}/").status_code in (302, 403)
+    assert client.post(f"/admin/auditevent/delete/{event.pk}/").status_code in (302, 403)
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
