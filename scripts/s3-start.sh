@@ -39,6 +39,7 @@ answers() {
     if command -v curl >/dev/null 2>&1; then
         curl -s -o /dev/null --max-time 2 "$ENDPOINT/"
     else  # minimal images may lack curl: speak HTTP/1.0 via bash's /dev/tcp
+        # shellcheck disable=SC2016  # expanded by the inner bash
         timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
             printf "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3
             head -c 5 <&3 | grep -q "^HTTP/"' "$PORT" 2>/dev/null
@@ -157,6 +158,7 @@ if [[ -z "$pid" ]]; then
     # server, so the pid file holds the server's real pid.
     (
         cd "$CACHE_DIR"
+        # shellcheck disable=SC2016  # expanded by the inner bash
         exec setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" "${cmd[@]}"
     ) </dev/null >>"$LOG_FILE" 2>&1 9>&- &
 

@@ -24,7 +24,8 @@ is_our_server() {
 
 if [[ ! -f "$PID_FILE" ]]; then
     log "not running (no $PID_FILE)"
-    if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/"; then
+    if command -v curl >/dev/null 2>&1 \
+            && curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/"; then
         log "warning: something still answers on 127.0.0.1:$PORT but was not started by s3-start.sh"
     fi
     exit 0

@@ -181,7 +181,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "营业厅客户资料系统 API", "VERSION": "1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "营业厅客户资料系统 API",
+    "VERSION": "1.0",
+    "PREPROCESSING_HOOKS": ["config.api.only_our_api"],
+}
 
 LOGGING = {
     "version": 1,

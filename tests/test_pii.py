@@ -1,0 +1,142 @@
+"""ID numbers: encrypted at rest, keyed-hash lookup, masked on screens/API/exports, every full view logged."""
+import pytest
+from django.db import connection
+
+from org import pii
+from org.models import AuditEvent
+from records.models import Record
+
+ID = "510302199001011234"
+
+
+def _raw_column(record):
+    with connection.cursor() as cur:
+        cur.execute("SELECT id_number, id_number_hash FROM records_record WHERE id = %s", [record.pk])
+        return cur.fetchone()
+
+
+def test_encrypted_at_rest_and_found_by_hash(make_record):
+    record = make_record(id_number=ID)
+    raw, digest = _raw_column(record)
+    assert ID not in raw and raw.startswith("v1:")
+    assert Record.objects.get(pk=record.pk).id_number == ID
+    assert Record.objects.filter(id_number_hash=pii.lookup_hash("5103 0219 9001 011234")).get() == record
+    assert digest != pii.lookup_hash("510302199001011235")
+    # the same number encrypts differently each time (random nonce), so ciphertexts reveal no equality
+    other = make_record(id_number=ID)
+    assert _raw_column(other)[0] != raw
+
+
+def test_mask_keeps_first_and_last_four():
+    assert pii.mask(ID) == "5103**********1234"
+    assert pii.mask("51030219900101123x") == "5103**********123X"
+    assert pii.mask("1234567") == "*******"
+    assert pii.mask("") == ""
+
+
+def test_tampered_ciphertext_is_refused(make_record):
+    record = make_record(id_number=ID)
+    raw = _raw_column(record)[0]
+    forged = raw[:-4] + ("AAAA" if not raw.endswith("AAAA") else "BBBB")
+    with connection.cursor() as cur:
+        cur.execute("UPDATE records_record SET id_number = %s WHERE id = %s", [forged, record.pk])
+    with pytest.raises(Exception):
+        Record.objects.get(pk=record.pk).id_number  # noqa: B018
+
+
+def test_reveal_full_for_allowed_role_and_logged(make_record, users):
+    record = make_record("H11", id_number=ID)
+    before = AuditEvent.objects.filter(action="pii.view_full").count()
+    assert pii.reveal(users("l1-H11"), record) == ID
+    assert pii.reveal(users("archivist"), record) == ID
+    assert AuditEvent.objects.filter(action="pii.view_full").count() == before + 2
+    event = AuditEvent.objects.filter(action="pii.view_full").latest("seq")
+    assert event.actor_name == "archivist" and event.object_id == str(record.pk)
+    assert ID not in str(event.details)
+
+
+@pytest.mark.parametrize("username", ["clerk-H11", "keeper-H11", "auditor-B1", "marketing", "admin", "l1-H12"])
+def test_reveal_masked_for_others_and_not_logged(make_record, users, username):
+    record = make_record("H11", id_number=ID)
+    before = AuditEvent.objects.filter(action="pii.view_full").count()
+    assert pii.reveal(users(username), record) == "5103**********1234"
+    assert AuditEvent.objects.filter(action="pii.view_full").count() == before
+
+
+def test_admin_screens_mask_and_reveal_is_logged(make_record, users, client):
+    record = make_record("H11", id_number=ID)
+    client.force_login(users("clerk-H11"))
+    listing = client.get("/admin/record/").content.decode()
+    assert "5103**********1234" in listing and ID not in listing
+    page = client.get(f"/admin/record/inspect/{record.pk}/?reveal=1").content.decode()
+    assert ID not in page and "5103**********1234" in page
+    client.force_login(users("l1-H11"))
+    page = client.get(f"/admin/record/inspect/{record.pk}/").content.decode()
+    assert ID not in page and "?reveal=1" in page
+    page = client.get(f"/admin/record/inspect/{record.pk}/?reveal=1").content.decode()
+    assert ID in page
+    assert AuditEvent.objects.filter(action="pii.view_full", actor_name="l1-H11",
+                                     details__purpose="admin.inspect").exists()
+
+
+def test_admin_record_outside_scope_is_not_found(make_record, users, client):
+    record = make_record("H21")
+    client.force_login(users("l1-H11"))
+    assert client.get(f"/admin/record/inspect/{record.pk}/?reveal=1").status_code == 404
+    listing = client.get("/admin/record/").content.decode()
+    assert record.transaction_no not in listing
+
+
+def test_export_is_masked_scoped_and_logged(make_record, users, client):
+    mine = make_record("H11", id_number=ID)
+    theirs = make_record("H21", id_number="110101199003077777")
+    client.force_login(users("archivist"))
+    client.force_login(users("l1-H11"))
+    response = client.get("/admin/record/", {"export": "csv"})
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert mine.transaction_no in body and theirs.transaction_no not in body
+    assert "5103**********1234" in body and ID not in body
+    event = AuditEvent.objects.filter(action="export").latest("seq")
+    assert event.actor_name == "l1-H11" and event.details["rows"] == 1
+
+
+def test_api_masks_and_reveals_only_to_allowed(make_record, users, client):
+    record = make_record("H11", id_number=ID)
+    make_record("H31")
+    client.force_login(users("clerk-H11"))
+    data = client.get("/api/records/").json()
+    assert [r["transaction_no"] for r in data["results"]] == [record.transaction_no]
+    assert data["results"][0]["id_number"] == "5103**********1234"
+    assert client.get(f"/api/records/{record.pk}/id-number/").status_code == 403
+    client.force_login(users("l1-H11"))
+    response = client.get(f"/api/records/{record.pk}/id-number/")
+    assert response.status_code == 200 and response.json()["id_number"] == ID
+    assert AuditEvent.objects.filter(action="pii.view_full", actor_name="l1-H11", details__purpose="api").exists()
+
+
+def test_api_token_auth_and_anonymous_refused(make_record, users, client):
+    from rest_framework.authtoken.models import Token
+
+    make_record("H11")
+    assert client.get("/api/records/").status_code in (401, 403)
+    token = Token.objects.create(user=users("auditor-B1"))
+    response = client.get("/api/records/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.status_code == 200 and response.json()["count"] == 1
+    assert client.get("/api/schema/").status_code in (200, 401, 403)
+
+
+def test_bad_key_is_a_clear_error(settings):
+    from config.env import ConfigError
+
+    settings.PII_KEY = "not base64 !!"
+    pii._keys.cache_clear()
+    try:
+        with pytest.raises(ConfigError) as err:
+            pii.keys()
+        assert "PII_KEY" in str(err.value)
+        settings.PII_KEY = "c2hvcnQ="
+        pii._keys.cache_clear()
+        with pytest.raises(ConfigError, match="32 bytes"):
+            pii.keys()
+    finally:
+        pii._keys.cache_clear()
