@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class ArchiveConfig(AppConfig):
     name = "archive"
-    verbose_name = _("档案流转")
+    verbose_name = _("Archive chain")

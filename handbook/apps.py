@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class HandbookConfig(AppConfig):
     name = "handbook"
-    verbose_name = _("流程手册")
+    verbose_name = _("Handbook")

@@ -6,7 +6,7 @@ from wagtail.users.apps import WagtailUsersAppConfig
 class OrgConfig(AppConfig):
     default = True
     name = "org"
-    verbose_name = _("组织与权限")
+    verbose_name = _("Organisation and roles")
 
     def ready(self):
         from . import signals  # noqa: F401

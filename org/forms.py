@@ -18,7 +18,7 @@ class _ChineseNameMixin:
 
 
 class UserCreationForm(_ChineseNameMixin, wagtail_forms.UserCreationForm):
-    email = forms.EmailField(required=False, label=_("电子邮箱"))
+    email = forms.EmailField(required=False, label=_("Email"))
 
     class Meta(wagtail_forms.UserCreationForm.Meta):
         model = User
@@ -26,7 +26,7 @@ class UserCreationForm(_ChineseNameMixin, wagtail_forms.UserCreationForm):
 
 
 class UserEditForm(_ChineseNameMixin, wagtail_forms.UserEditForm):
-    email = forms.EmailField(required=False, label=_("电子邮箱"))
+    email = forms.EmailField(required=False, label=_("Email"))
 
     class Meta(wagtail_forms.UserEditForm.Meta):
         model = User

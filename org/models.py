@@ -11,12 +11,12 @@ from .roles import ALLOWED_SCOPES, Role, ScopeKind
 class Department(models.Model):
     """A department of the city company (市场部, 办公室 ...); owns handbook procedures."""
 
-    code = models.SlugField(_("编码"), max_length=30, unique=True)
-    name = models.CharField(_("名称"), max_length=60, unique=True)
+    code = models.SlugField(_("Code"), max_length=30, unique=True)
+    name = models.CharField(_("Name"), max_length=60, unique=True)
 
     class Meta:
-        verbose_name = _("部门")
-        verbose_name_plural = _("部门")
+        verbose_name = _("Department")
+        verbose_name_plural = _("Department")
         ordering = ["code"]
 
     def __str__(self):
@@ -24,14 +24,14 @@ class Department(models.Model):
 
 
 class Branch(models.Model):
-    code = models.CharField(_("编码"), max_length=20, unique=True)
-    name = models.CharField(_("名称"), max_length=60, unique=True)
+    code = models.CharField(_("Code"), max_length=20, unique=True)
+    name = models.CharField(_("Name"), max_length=60, unique=True)
 
     scope_hall_path = None  # a branch is matched by itself, see org.access
 
     class Meta:
-        verbose_name = _("分公司")
-        verbose_name_plural = _("分公司")
+        verbose_name = _("Branch")
+        verbose_name_plural = _("Branch")
         ordering = ["code"]
 
     def __str__(self):
@@ -40,20 +40,20 @@ class Branch(models.Model):
 
 class Hall(models.Model):
     class Kind(models.TextChoices):
-        SELF_RUN = "self", _("自办营业厅")
-        PARTNER = "partner", _("合作营业厅")
+        SELF_RUN = "self", _("Self-run hall")
+        PARTNER = "partner", _("Partner hall")
 
-    code = models.CharField(_("编码"), max_length=20, unique=True)
-    name = models.CharField(_("名称"), max_length=60)
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="halls", verbose_name=_("分公司"))
-    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.SELF_RUN)
-    active = models.BooleanField(_("在用"), default=True)
+    code = models.CharField(_("Code"), max_length=20, unique=True)
+    name = models.CharField(_("Name"), max_length=60)
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="halls", verbose_name=_("Branch"))
+    kind = models.CharField(_("Type"), max_length=10, choices=Kind.choices, default=Kind.SELF_RUN)
+    active = models.BooleanField(_("Active"), default=True)
 
     scope_hall_path = "pk"
 
     class Meta:
-        verbose_name = _("营业厅")
-        verbose_name_plural = _("营业厅")
+        verbose_name = _("Hall")
+        verbose_name_plural = _("Hall")
         ordering = ["code"]
 
     def __str__(self):
@@ -63,12 +63,12 @@ class Hall(models.Model):
 class User(AbstractUser):
     """A person. Chinese names are kept whole (姓名), not split into first and last."""
 
-    full_name = models.CharField(_("姓名"), max_length=60, blank=True)
-    employee_no = models.CharField(_("工号"), max_length=30, blank=True, db_index=True)
+    full_name = models.CharField(_("Full name"), max_length=60, blank=True)
+    employee_no = models.CharField(_("Staff number"), max_length=30, blank=True, db_index=True)
 
     class Meta:
-        verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name = _("User")
+        verbose_name_plural = _("User")
 
     def get_full_name(self):
         return self.full_name or self.username
@@ -83,19 +83,19 @@ class User(AbstractUser):
 class RoleAssignment(models.Model):
     """A user holds a role inside a scope: one hall, one branch, or all of the city."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("用户"))
-    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
-    scope = models.CharField(_("范围"), max_length=10, choices=ScopeKind.choices)
-    hall = models.ForeignKey(Hall, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("营业厅"))
-    branch = models.ForeignKey(Branch, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("分公司"))
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("User"))
+    role = models.CharField(_("Role"), max_length=20, choices=Role.choices)
+    scope = models.CharField(_("Scope"), max_length=10, choices=ScopeKind.choices)
+    hall = models.ForeignKey(Hall, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("Hall"))
+    branch = models.ForeignKey(Branch, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("Branch"))
     department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("部门"),
-        help_text=_("流程编制部门和分管领导所属部门"),
+        Department, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("Department"),
+        help_text=_("Department of a process author or department head"),
     )
 
     class Meta:
-        verbose_name = _("角色分配")
-        verbose_name_plural = _("角色分配")
+        verbose_name = _("Role assignments")
+        verbose_name_plural = _("Role assignments")
         ordering = ["user__username", "role"]
         constraints = [
             models.CheckConstraint(
@@ -113,14 +113,14 @@ class RoleAssignment(models.Model):
             user_id=self.user_id, role=self.role, scope=self.scope, hall_id=self.hall_id, branch_id=self.branch_id
         ).exclude(pk=self.pk)
         if self.user_id and duplicate.exists():
-            raise ValidationError(_("该用户已有此角色和范围"))
+            raise ValidationError(_("This user already holds this role in this scope"))
         allowed = ALLOWED_SCOPES[Role(self.role)] if self.role else set()
         if self.scope and self.scope not in allowed:
-            raise ValidationError({"scope": _("角色“%(role)s”不能绑定到此范围") % {"role": Role(self.role).label}})
+            raise ValidationError({"scope": _("The role “%(role)s” cannot be bound to this scope") % {"role": Role(self.role).label}})
         if self.scope == ScopeKind.HALL and not self.hall_id:
-            raise ValidationError({"hall": _("范围为营业厅时必须选择营业厅")})
+            raise ValidationError({"hall": _("Choose a hall when the scope is a hall")})
         if self.scope == ScopeKind.BRANCH and not self.branch_id:
-            raise ValidationError({"branch": _("范围为分公司时必须选择分公司")})
+            raise ValidationError({"branch": _("Choose a branch when the scope is a branch")})
         if self.scope != ScopeKind.HALL:
             self.hall = None
         if self.scope != ScopeKind.BRANCH:

@@ -4,25 +4,25 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    CLERK = "clerk", _("营业员")
-    L1_AUDITOR = "l1_auditor", _("一级稽核")
-    KEEPER = "keeper", _("营业厅资料管理员")
-    BRANCH_AUDITOR = "branch_auditor", _("分公司业务稽核")
-    MARKETING = "marketing", _("市场部业务组")
-    ARCHIVIST = "archivist", _("档案资料管理员")
-    AUDITOR = "auditor", _("稽核/审计")
-    STAFF = "staff", _("全体员工")
-    AUTHOR = "author", _("流程编制部门")
-    OFFICE = "office", _("办公室")
-    GM = "gm", _("总经理")
-    DEPTHEAD = "depthead", _("分管领导")
-    SYSADMIN = "sysadmin", _("系统管理员")
+    CLERK = "clerk", _("Clerk")
+    L1_AUDITOR = "l1_auditor", _("Level-1 auditor")
+    KEEPER = "keeper", _("Hall records keeper")
+    BRANCH_AUDITOR = "branch_auditor", _("Branch business auditor")
+    MARKETING = "marketing", _("Marketing business group")
+    ARCHIVIST = "archivist", _("Archive administrator")
+    AUDITOR = "auditor", _("Auditor")
+    STAFF = "staff", _("Staff")
+    AUTHOR = "author", _("Process author")
+    OFFICE = "office", _("Office")
+    GM = "gm", _("General manager")
+    DEPTHEAD = "depthead", _("Department head")
+    SYSADMIN = "sysadmin", _("System administrator")
 
 
 class ScopeKind(models.TextChoices):
-    HALL = "hall", _("营业厅")
-    BRANCH = "branch", _("分公司")
-    ALL = "all", _("全市")
+    HALL = "hall", _("Hall")
+    BRANCH = "branch", _("Branch")
+    ALL = "all", _("Whole city")
 
 
 # Which scope kinds a role may be bound to.

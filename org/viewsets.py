@@ -16,7 +16,7 @@ class UserViewSet(WagtailUserViewSet):
 class BranchViewSet(ModelViewSet):
     model = Branch
     icon = "site"
-    menu_label = _("分公司")
+    menu_label = _("Branch")
     form_fields = ["code", "name"]
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
@@ -26,7 +26,7 @@ class BranchViewSet(ModelViewSet):
 class HallViewSet(ModelViewSet):
     model = Hall
     icon = "home"
-    menu_label = _("营业厅")
+    menu_label = _("Hall")
     form_fields = ["code", "name", "branch", "kind", "active"]
     list_display = ["code", "name", "branch", "kind", "active"]
     list_filter = ["branch", "kind", "active"]
@@ -37,7 +37,7 @@ class HallViewSet(ModelViewSet):
 class DepartmentViewSet(ModelViewSet):
     model = Department
     icon = "group"
-    menu_label = _("部门")
+    menu_label = _("Department")
     form_fields = ["code", "name"]
     list_display = ["code", "name"]
     copy_view_enabled = False
@@ -46,16 +46,16 @@ class DepartmentViewSet(ModelViewSet):
 class RoleAssignmentViewSet(ModelViewSet):
     model = RoleAssignment
     icon = "key"
-    menu_label = _("角色分配")
+    menu_label = _("Role assignments")
     form_fields = ["user", "role", "scope", "hall", "branch", "department"]
-    list_display = ["user", "role", Column("scope_label", label=_("范围")), "department"]
+    list_display = ["user", "role", Column("scope_label", label=_("Scope")), "department"]
     list_filter = ["role", "scope", "hall", "branch"]
     search_fields = ["user__username", "user__full_name"]
     copy_view_enabled = True
 
 
 class OrganisationGroup(ModelViewSetGroup):
-    menu_label = _("组织与权限")
+    menu_label = _("Organisation and roles")
     menu_icon = "site"
     menu_order = 800
     items = (BranchViewSet("branch"), HallViewSet("hall"), DepartmentViewSet("department"),
@@ -68,7 +68,7 @@ class AuditEventViewSet(ModelViewSet):
 
     model = AuditEvent
     icon = "history"
-    menu_label = _("事件日志")
+    menu_label = _("Event log")
     menu_order = 900
     add_to_admin_menu = True
     exclude_form_fields = []

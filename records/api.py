@@ -1,6 +1,7 @@
 """REST API for records: scoped by org.access, ID numbers masked; the full number only through its own
 endpoint, for roles that may see it, and every such view logged."""
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -37,6 +38,6 @@ class RecordViewSet(viewsets.ReadOnlyModelViewSet):
         """The unmasked ID number, for roles that may see it; the view is written to the event log."""
         record = self.get_object()
         if not pii.may_reveal(request.user, record):
-            raise PermissionDenied("无权查看完整证件号码")
+            raise PermissionDenied(_("You may not see the full ID number"))
         full = pii.reveal(request.user, record, request=request, purpose="api")
         return Response({"id": record.pk, "id_number": full})

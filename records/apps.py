@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class RecordsConfig(AppConfig):
     name = "records"
-    verbose_name = _("客户资料")
+    verbose_name = _("Customer files")

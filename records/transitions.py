@@ -11,7 +11,7 @@ from .models import Record
 @transaction.atomic
 def create_record(actor, *, hall, request=None, **fields):
     if not access.can(actor, "record.create", hall):
-        raise PermissionDenied(_("无权在营业厅 %(hall)s 登记客户资料") % {"hall": hall.code})
+        raise PermissionDenied(_("You may not register customer files for hall %(hall)s") % {"hall": hall.code})
     record = Record(hall=hall, **fields)
     record.full_clean()
     record.save()

@@ -24,14 +24,14 @@ class RecordInspectView(ScopedInspectView):
         buttons = list(super().header_more_buttons)
         if pii.may_reveal(self.request.user, self.object):
             url = self.request.path + "?reveal=1"
-            buttons.append(Button(_("显示完整证件号（将记入日志）"), url=url, icon_name="view", priority=30))
+            buttons.append(Button(_("Show full ID number (logged)"), url=url, icon_name="view", priority=30))
         return buttons
 
 
 class RecordViewSet(ScopedViewSetMixin, ModelViewSet):
     model = Record
     icon = "doc-full"
-    menu_label = _("客户资料")
+    menu_label = _("Customer files")
     menu_order = 200
     add_to_admin_menu = True
     index_view_class = ScopedIndexView
@@ -42,11 +42,11 @@ class RecordViewSet(ScopedViewSetMixin, ModelViewSet):
     form_fields = ["hall", "clerk", "business_date", "transaction_no", "business_type", "customer_name",
                    "service_number", "id_type", "id_number"]
     list_display = ["transaction_no", "hall", "business_date", "customer_name", "service_number",
-                    Column("id_number_masked", label=_("证件号码")), "status"]
+                    Column("id_number_masked", label=_("ID number")), "status"]
     list_filter = ["hall", "status", "business_date"]
     search_fields = ["transaction_no", "customer_name", "service_number"]
     list_export = ["transaction_no", "hall.code", "business_date", "business_type", "customer_name",
                    "service_number", "id_type", "id_number_masked", "status"]
-    export_headings = {"id_number_masked": _("证件号码（已遮蔽）"), "hall.code": _("营业厅")}
+    export_headings = {"id_number_masked": _("ID number (masked)"), "hall.code": _("Hall")}
     export_filename = "records"
     copy_view_enabled = False
