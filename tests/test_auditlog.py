@@ -131,3 +131,32 @@ def test_log_screen_has_no_edit_or_delete(org_demo, client):
     assert client.get(f"/admin/auditevent/edit/{event.pk}/").status_code in (302, 403)
     assert client.post(f"/admin/auditevent/delete/{event.pk}/").status_code in (302, 403)
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_chain():
+    """Four connections appending at once never fork the chain (the chain head is locked per row)."""
+    import threading
+
+    if not on_postgres():
+        pytest.skip("PostgreSQL only: SQLite serialises writers anyway")
+
+    errors = []
+
+    def writer(n):
+        try:
+            for i in range(25):
+                auditlog.record("test.concurrent", obj=("test", f"{n}-{i}", ""), details={"writer": n})
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert auditlog.verify() == AuditEvent.objects.count() == 100

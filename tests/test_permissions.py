@@ -18,15 +18,22 @@ SUBJECTS = {
     "gm": ("H11", None),
     "depthead": ("H11", None),
     "admin": ("H11", None),
+    # roles without a demo user, created by the `extra_roles` fixture
+    "auditor-role-B2": ("H22", "H11"),
+    "auditor-role-H31": ("H31", "H32"),
+    "author": ("H11", None),
 }
 
 # action → users allowed it inside their own scope (outside their scope nobody is, unless city-wide)
 EXPECTED = {
-    "record.view": {"clerk-H11", "l1-H11", "keeper-H11", "auditor-B1", "marketing", "archivist", "admin"},
+    "record.view": {"clerk-H11", "l1-H11", "keeper-H11", "auditor-B1", "marketing", "archivist", "admin",
+                    "auditor-role-B2", "auditor-role-H31"},
     "record.create": {"clerk-H11", "archivist", "admin"},
-    "record.export": {"l1-H11", "keeper-H11", "auditor-B1", "marketing", "archivist", "admin"},
+    "record.export": {"l1-H11", "keeper-H11", "auditor-B1", "marketing", "archivist", "admin",
+                      "auditor-role-B2", "auditor-role-H31"},
     "pii.view_full": {"l1-H11", "archivist"},
-    "org.view": {"clerk-H11", "l1-H11", "keeper-H11", "auditor-B1", "marketing", "archivist", "admin"},
+    "org.view": {"clerk-H11", "l1-H11", "keeper-H11", "auditor-B1", "marketing", "archivist", "admin",
+                 "auditor-role-B2", "auditor-role-H31"},
 }
 GLOBAL_EXPECTED = {
     "org.manage": {"admin"},
@@ -36,13 +43,38 @@ GLOBAL_EXPECTED = {
 }
 
 
+@pytest.fixture
+def extra_roles(org_demo):
+    """Users for the roles the demo data does not have: the read-only auditor (branch and hall scope) and a
+    process author."""
+    from org.models import RoleAssignment, User
+
+    for username, role, scope, hall, branch in [
+        ("auditor-role-B2", "auditor", "branch", None, "B2"),
+        ("auditor-role-H31", "auditor", "hall", "H31", None),
+        ("author", "author", "all", None, None),
+    ]:
+        user = User.objects.create_user(username, password="x", full_name=username)
+        RoleAssignment.objects.create(user=user, role=role, scope=scope,
+                                      hall=Hall.objects.get(code=hall) if hall else None,
+                                      branch=Branch.objects.get(code=branch) if branch else None)
+
+
 def test_every_action_is_covered():
     assert set(EXPECTED) | set(GLOBAL_EXPECTED) == set(access.ACTIONS)
 
 
+def test_every_role_is_covered(extra_roles):
+    from org.models import RoleAssignment
+    from org.roles import Role
+
+    held = set(RoleAssignment.objects.filter(user__username__in=SUBJECTS).values_list("role", flat=True))
+    assert held == {r.value for r in Role}
+
+
 @pytest.mark.parametrize("username", sorted(SUBJECTS))
 @pytest.mark.parametrize("action", sorted(EXPECTED))
-def test_scoped_action(users, make_record, username, action):
+def test_scoped_action(users, make_record, extra_roles, username, action):
     user = users(username)
     own, other = SUBJECTS[username]
     own_record = make_record(own)
@@ -60,12 +92,12 @@ def test_scoped_action(users, make_record, username, action):
 
 @pytest.mark.parametrize("username", sorted(SUBJECTS))
 @pytest.mark.parametrize("action", sorted(GLOBAL_EXPECTED))
-def test_global_action(users, username, action):
+def test_global_action(users, extra_roles, username, action):
     assert access.can(users(username), action) is (username in GLOBAL_EXPECTED[action])
 
 
 @pytest.mark.parametrize("username", sorted(SUBJECTS))
-def test_visible_records_are_exactly_the_scope(users, make_record, username):
+def test_visible_records_are_exactly_the_scope(users, make_record, extra_roles, username):
     for code in ("H11", "H12", "H21", "H22", "H31", "H32"):
         make_record(code)
     user = users(username)
@@ -75,6 +107,7 @@ def test_visible_records_are_exactly_the_scope(users, make_record, username):
         "marketing": {"H11", "H12", "H21", "H22", "H31", "H32"},
         "archivist": {"H11", "H12", "H21", "H22", "H31", "H32"},
         "admin": {"H11", "H12", "H21", "H22", "H31", "H32"},
+        "auditor-role-B2": {"H21", "H22"}, "auditor-role-H31": {"H31"},
     }.get(username, set())
     assert seen == expected
 
@@ -131,3 +164,25 @@ def test_django_permission_checks_go_through_org(users):
     assert not users("clerk-H11").has_perm("org.view_auditevent")
     assert users("admin").has_perm("org.change_hall")
     assert not users("auditor-B1").has_perm("org.change_hall")
+
+
+def test_role_screens_for_sysadmin_only(org_demo, client):
+    from org.models import AuditEvent, RoleAssignment
+
+    clerk = org_demo["clerk-H12"]
+    form = {"user": clerk.pk, "role": "keeper", "scope": "hall", "hall": Hall.objects.get(code="H12").pk}
+    client.force_login(org_demo["auditor-B1"])
+    assert client.get("/admin/roleassignment/").status_code in (302, 403)
+    client.post("/admin/roleassignment/new/", form)
+    assert not RoleAssignment.objects.filter(user=clerk, role="keeper").exists()
+    client.force_login(org_demo["admin"])
+    response = client.post("/admin/roleassignment/new/", form)
+    assert response.status_code == 302
+    assert RoleAssignment.objects.filter(user=clerk, role="keeper").exists()
+    event = AuditEvent.objects.filter(action="org.roleassignment.create").latest("seq")
+    assert event.actor_name == "admin" and event.details["role"] == "keeper"
+    # a wrong scope is refused with a clear message and nothing is saved
+    bad = dict(form, role="branch_auditor")
+    page = client.post("/admin/roleassignment/new/", bad).content.decode()
+    assert "不能绑定到此范围" in page
+    assert not RoleAssignment.objects.filter(user=clerk, role="branch_auditor").exists()

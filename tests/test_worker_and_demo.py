@@ -1,4 +1,5 @@
 """The django-tasks database backend and its real worker; the demo data."""
+import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
@@ -6,7 +7,8 @@ from org import demo
 from org.models import AuditEvent, Branch, Hall, RoleAssignment, User
 
 
-def test_task_runs_in_the_database_worker(db, capsys):
+@pytest.mark.django_db(transaction=True)
+def test_task_runs_in_the_database_worker(capsys):
     from django_tasks_db.models import DBTaskResult
 
     call_command("verify_audit_log", "--background")
