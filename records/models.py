@@ -51,3 +51,44 @@ class Record(models.Model):
 
     def __str__(self):
         return f"{self.transaction_no} {self.customer_name}"
+
+
+class OperatorReport(models.Model):
+    """One imported clerk operation report (营业员操作报表) from the billing system (BOSS)."""
+
+    source_name = models.CharField(_("File"), max_length=255)
+    sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name=_("Imported by"))
+    imported_at = models.DateTimeField(_("Imported at"), auto_now_add=True)
+    row_count = models.PositiveIntegerField(_("Rows"), default=0)
+
+    class Meta:
+        verbose_name = _("Operator report")
+        verbose_name_plural = _("Operator reports")
+        ordering = ["-imported_at"]
+
+    def __str__(self):
+        return f"{self.source_name} ({self.row_count})"
+
+
+class ReportRow(models.Model):
+    report = models.ForeignKey(OperatorReport, on_delete=models.CASCADE, related_name="rows")
+    line = models.PositiveIntegerField()
+    transaction_no = models.CharField(_("Transaction number"), max_length=40, db_index=True)
+    accepted_at = models.DateTimeField(_("Accepted at"))
+    hall_code = models.CharField(_("Hall"), max_length=20, db_index=True)
+    employee_no = models.CharField(_("Staff number"), max_length=30)
+    business_type = models.CharField(_("Business type"), max_length=60)
+    service_number = models.CharField(_("Service number"), max_length=20)
+    customer_name = models.CharField(_("Customer name"), max_length=60)
+    id_type = models.CharField(_("ID type"), max_length=40)
+    id_number = EncryptedIDField(_("ID number"), blank=True)
+    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+
+    class Meta:
+        ordering = ["report", "line"]
+
+    def save(self, *args, **kwargs):
+        self.id_number_hash = lookup_hash(self.id_number)
+        super().save(*args, **kwargs)

@@ -1,0 +1,50 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from org import access
+from org.models import User
+from records import reconcile
+from records.models import Record
+
+
+class Command(BaseCommand):
+    help = "Import a clerk operation report (UTF-8 CSV from BOSS) and reconcile it with the customer files."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--as", dest="username", help="act as this user (scope and event log)")
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"文件不存在：{path}")
+        actor = None
+        if options["username"]:
+            actor = User.objects.filter(username=options["username"]).first()
+            if actor is None:
+                raise CommandError(f"没有用户 {options['username']}")
+        try:
+            report = reconcile.import_report(actor, path.read_bytes(), path.name)
+        except reconcile.ReportError as error:
+            raise CommandError("报表未导入，未保存任何数据：\n  " + "\n  ".join(error.problems)) from None
+        records = Record.objects.all() if actor is None else access.visible(actor, Record.objects.all())
+        result = reconcile.reconcile_report(report, records)
+        summary = {
+            "report": report.pk, "rows": report.row_count, "matched": len(result.matched),
+            "paper_missing": [r.transaction_no for r in result.paper_missing],
+            "no_report_row": [r.transaction_no for r in result.no_report_row],
+            "mismatches": [{"transaction_no": rec.transaction_no, "fields": diff} for rec, _, diff in result.mismatches],
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2))
+            return
+        self.stdout.write(f"报表 #{report.pk}：{report.row_count} 行；一致 {summary['matched']}")
+        for no in summary["paper_missing"]:
+            self.stdout.write(f"  缺纸质资料：{no}")
+        for no in summary["no_report_row"]:
+            self.stdout.write(f"  报表无此业务：{no}")
+        for item in summary["mismatches"]:
+            self.stdout.write(f"  字段不一致：{item['transaction_no']}：{'、'.join(item['fields'])}")
