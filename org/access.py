@@ -24,6 +24,8 @@ ACTIONS = {
     # customer files
     "record.view": {R.CLERK, R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST, R.AUDITOR},
     "record.create": {R.CLERK, R.ARCHIVIST},
+    "record.correct": {R.CLERK, R.L1_AUDITOR, R.ARCHIVIST},
+    "record.retry": {R.CLERK, R.L1_AUDITOR, R.KEEPER, R.ARCHIVIST},
     "record.export": {R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST, R.AUDITOR},
     # personal data: the full, unmasked ID number (every such view is logged, see org.pii)
     "pii.view_full": {R.L1_AUDITOR, R.ARCHIVIST},

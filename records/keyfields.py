@@ -77,29 +77,37 @@ LABELS = {
     "service_number": ("服务号码", "手机号码", "用户号码", "号码"),
     "id_number": ("证件号码", "身份证号码", "身份证号"),
     "business_date": ("受理时间", "受理日期", "办理时间", "业务日期", "日期"),
+    "business_type": ("业务类型", "业务名称", "办理业务"),
+    "customer_name": ("客户姓名", "客户名称", "机主姓名"),
 }
 VALUE_PATTERNS = {
     "transaction_no": r"[A-Z0-9][A-Z0-9\-]{7,39}",
     "service_number": r"1[3-9]\d{9}",
     "id_number": r"\d{17}[\dX]",
     "business_date": r"20\d{2}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*日?|20\d{6}",
+    "business_type": r"(?!x)x",  # only after a label
+    "customer_name": r"(?!x)x",
 }
 
 
 def _after_label(text, labels, width=40):
     for label in labels:
-        for match in re.finditer(re.escape(label) + r"\s*[:：]?\s*", text):
+        for match in re.finditer(re.escape(label) + r"[ \t:：;；,，.。]*", text):
             yield text[match.end():match.end() + width]
 
 
 def _normalise(name, raw):
+    if name == "customer_name":
+        return raw.strip()
     raw = re.sub(r"\s+", "", raw)
     if name in ("service_number", "id_number"):
         return raw.translate(_DIGIT_FIXES)
+    if name == "business_type":
+        return raw
     return raw.upper()
 
 
-def _validate(name, value):
+def validate(name, value):
     if name == "id_number":
         return check_id_number(value)
     if name == "service_number":
@@ -108,11 +116,15 @@ def _validate(name, value):
         return parse_date(value)[1]
     if name == "transaction_no" and not re.fullmatch(VALUE_PATTERNS["transaction_no"], value):
         return "受理编号格式不正确"
+    if name in ("business_type", "customer_name") and not value:
+        return "内容为空"
     return None
 
 
 _TOKEN = {
     "business_date": re.compile(VALUE_PATTERNS["business_date"]),
+    "business_type": re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{2,20}"),
+    "customer_name": re.compile(r"[\u4e00-\u9fff·]{2,20}|[A-Za-z][A-Za-z .]{1,40}"),
     "default": re.compile(r"[0-9A-Za-z|×\-]+"),
 }
 
@@ -121,7 +133,7 @@ def _labelled(name, text):
     """Raw tokens that follow one of the field's labels."""
     token = _TOKEN.get(name, _TOKEN["default"])
     for window in _after_label(text, LABELS[name]):
-        if name != "business_date":
+        if name not in ("business_date", "business_type", "customer_name"):
             window = re.sub(r"(?<=[0-9A-Za-z])[ \t]+(?=[0-9A-Za-z])", "", window)
         match = token.match(window)
         if match:
@@ -141,7 +153,7 @@ def extract_field(name, text):
         value = _normalise(name, raw)
         if raw != value and name in ("service_number", "id_number"):
             confidence -= 0.15  # characters had to be repaired
-        problem = _validate(name, value)
+        problem = validate(name, value)
         if name == "business_date" and problem is None:
             value = parse_date(value)[0].isoformat()
         candidate = Field(name, value, round(confidence if problem is None else confidence * 0.4, 2), problem, raw)

@@ -4,14 +4,44 @@ This is the record's core; the digitisation issue adds scans, pages, OCR and the
 """
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from org.pii import EncryptedIDField, lookup_hash, mask
 
 
+class Category(models.TextChoices):
+    OWNERSHIP = "ownership", _("Ownership")
+    GENERAL = "general", _("General")
+    AGREEMENT = "agreement", _("Agreement")
+
+
+class BusinessType(models.Model):
+    """The admin-kept table: which business type falls into which category."""
+
+    name = models.CharField(_("Business type"), max_length=60, unique=True)
+    category = models.CharField(_("Category"), max_length=20, choices=Category.choices)
+
+    class Meta:
+        verbose_name = _("Business type")
+        verbose_name_plural = _("Business types")
+        ordering = ["category", "name"]
+
+    def __str__(self):
+        return f"{self.name}（{self.get_category_display()}）"
+
+
+def _today():
+    return timezone.localdate()
+
+
 class Record(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
+        OCR_QUEUED = "ocr_queued", _("OCR queued")
+        OCR_RUNNING = "ocr_running", _("OCR running")
+        OCR_DONE = "ocr_done", _("OCR done")
+        OCR_FAILED = "ocr_failed", _("OCR failed")
 
     class IdType(models.TextChoices):
         RESIDENT = "resident_id", _("Resident ID card")
@@ -20,24 +50,42 @@ class Record(models.Model):
         TAIWAN = "taiwan", _("Taiwan resident travel permit")
         OTHER = "other", _("Other")
 
+    class Channel(models.TextChoices):
+        ADMIN = "admin", _("Admin upload")
+        COMMAND = "command", _("Command line")
+        FOLDER = "folder", _("Watched folder")
+        API = "api", _("REST API")
+        MANUAL = "manual", _("Manual entry")
+
     hall = models.ForeignKey("org.Hall", on_delete=models.PROTECT, related_name="records", verbose_name=_("Hall"))
     clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="records",
                               verbose_name=_("Clerk"))
-    business_date = models.DateField(_("Business date"))
-    transaction_no = models.CharField(_("Transaction number"), max_length=40, unique=True)
+    business_date = models.DateField(_("Business date"), default=_today)
     business_type = models.CharField(_("Business type"), max_length=60, blank=True)
+    category = models.CharField(_("Category"), max_length=20, choices=Category.choices, blank=True)
+    transaction_no = models.CharField(_("Transaction number"), max_length=40, unique=True, null=True, blank=True)
     customer_name = models.CharField(_("Customer name"), max_length=60, blank=True)
     service_number = models.CharField(_("Service number"), max_length=20, blank=True, db_index=True)
     id_type = models.CharField(_("ID type"), max_length=20, choices=IdType.choices, default=IdType.RESIDENT)
     id_number = EncryptedIDField(_("ID number"), blank=True)
     id_number_hash = models.CharField(_("ID number hash"), max_length=64, blank=True, db_index=True, editable=False)
-    status = models.CharField(_("Status"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    status = models.CharField(_("Status"), max_length=20, choices=Status.choices, default=Status.RECEIVED,
+                              db_index=True)
+    channel = models.CharField(_("Channel"), max_length=10, choices=Channel.choices, default=Channel.MANUAL)
+    # OCR results: key fields as {name: {value, confidence, problem, corrected_by}}; the ID number's value
+    # is never kept here (only in the encrypted column).
+    fields = models.JSONField(_("Key fields"), default=dict, blank=True)
+    page_count = models.PositiveIntegerField(_("Pages"), default=0)
+    access_copy = models.FileField(_("Access copy (searchable PDF)"), upload_to="access/", blank=True)
+    ocr_error = models.TextField(_("OCR error"), blank=True)
+    ocr_attempts = models.PositiveIntegerField(default=0)
+    ocr_heartbeat = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
     scope_hall_path = "hall"
 
     class Meta:
-        verbose_name = _("Customer files")
+        verbose_name = _("Customer file")
         verbose_name_plural = _("Customer files")
         ordering = ["-business_date", "-id"]
 
@@ -49,8 +97,64 @@ class Record(models.Model):
     def id_number_masked(self):
         return mask(self.id_number)
 
+    @property
+    def flagged_fields(self):
+        return [name for name, f in (self.fields or {}).items() if f.get("problem")]
+
     def __str__(self):
-        return f"{self.transaction_no} {self.customer_name}"
+        return f"{self.transaction_no or '#' + str(self.pk)} {self.customer_name}".strip()
+
+
+class Scan(models.Model):
+    """The original file as scanned: the preservation master, kept untouched (DA/T 31-2017)."""
+
+    class Kind(models.TextChoices):
+        PDF = "pdf", "PDF"
+        TIFF = "tiff", "TIFF"
+        JPEG = "jpeg", "JPEG"
+        PNG = "png", "PNG"
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="scans", verbose_name=_("Customer file"))
+    master = models.FileField(_("Preservation master"), upload_to="masters/")
+    original_name = models.CharField(_("Original file name"), max_length=255)
+    kind = models.CharField(_("Type"), max_length=10, choices=Kind.choices)
+    size = models.BigIntegerField(_("Size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    page_count = models.PositiveIntegerField(_("Pages"))
+    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
+
+    scope_hall_path = "record__hall"
+
+    class Meta:
+        verbose_name = _("Scan")
+        verbose_name_plural = _("Scans")
+
+    def __str__(self):
+        return self.original_name
+
+
+class Page(models.Model):
+    """One page of a record: its OCR text and DA/T 31-2017 page checks."""
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="pages")
+    number = models.PositiveIntegerField(_("Page"))
+    text = models.TextField(_("Text"), blank=True)
+    confidence = models.FloatField(_("OCR confidence"), null=True)
+    dpi = models.PositiveIntegerField(null=True)
+    skew = models.FloatField(default=0)
+    ink_ratio = models.FloatField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    problems = models.JSONField(default=list, blank=True)
+    piece = models.CharField(max_length=255, blank=True)  # this page's searchable PDF until the copy is assembled
+
+    scope_hall_path = "record__hall"
+
+    class Meta:
+        ordering = ["record", "number"]
+        constraints = [models.UniqueConstraint(fields=["record", "number"], name="one_row_per_page")]
+
+    def __str__(self):
+        return f"{self.record_id} p{self.number}"
 
 
 class OperatorReport(models.Model):

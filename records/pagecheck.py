@@ -1,16 +1,16 @@
 """Page checks from DA/T 31-2017 on every scanned page: resolution, skew (with deskew), blank page.
 
 Thresholds: below 200 dpi is rejected, below 300 dpi warned; skew above 3° is flagged (the page is still
-deskewed for OCR); a page with almost no ink is flagged blank.
+deskewed for OCR); a page with almost no ink (after removing speckle) is flagged blank.
 """
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 REJECT_DPI = 200
 WARN_DPI = 300
 MAX_SKEW = 3.0
-BLANK_INK_RATIO = 0.002
+BLANK_INK_RATIO = 0.0002
 
 
 @dataclass
@@ -86,6 +86,11 @@ def check(image):
     if result.blank:
         result.warnings.append("空白页")
     return result
+
+
+def denoise(image):
+    """Remove scanner speckle (3×3 median): cleaner pages and a much faster Tesseract on sparse pages."""
+    return ImageOps.grayscale(image).filter(ImageFilter.MedianFilter(3))
 
 
 def deskew(image, skew):

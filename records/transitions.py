@@ -1,20 +1,168 @@
-"""State changes of a record: each checks permission in org.access and writes the event log."""
+"""State changes of a record. Each checks permission (org.access) where a person acts, refuses a move from
+the wrong state, and writes the event log in the same transaction.
+
+received → ocr_queued → ocr_running → ocr_done | ocr_failed;  ocr_failed / ocr_done → ocr_queued (retry)
+"""
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from org import access, auditlog
+from org.pii import mask
 
-from .models import Record
+from . import keyfields
+from .models import BusinessType, Record
+
+S = Record.Status
+WORKER = "worker"
+
+
+class TransitionError(Exception):
+    pass
+
+
+def _require(actor, action, obj):
+    if not access.can(actor, action, obj):
+        raise PermissionDenied(_("You may not do this to customer file #%(id)s") % {"id": getattr(obj, "pk", "")})
+
+
+def _move(record, allowed, to, action, actor=None, details=None, request=None, **changes):
+    """Lock the row, check the state, apply the change and log it."""
+    with transaction.atomic():
+        locked = Record.objects.select_for_update().get(pk=record.pk)
+        if locked.status not in allowed:
+            raise TransitionError(_("Customer file #%(id)d is %(status)s; this step is not possible now")
+                                  % {"id": locked.pk, "status": locked.get_status_display()})
+        before = locked.status
+        locked.status = to
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.save()
+        auditlog.record(action, actor=actor, actor_name=None if actor else WORKER, obj=locked, request=request,
+                        details={"from": before, "to": to, **(details or {})})
+    for name in ["status", *changes]:
+        setattr(record, name, getattr(locked, name))
+    return locked
+
+
+@transaction.atomic
+def receive(actor, *, hall, clerk, channel, category="", business_date, page_count, source, request=None):
+    _require(actor, "record.create", hall)
+    record = Record.objects.create(hall=hall, clerk=clerk, channel=channel, category=category or "",
+                                   business_date=business_date, page_count=page_count, status=S.RECEIVED)
+    auditlog.record("record.receive", actor=actor, obj=record, request=request,
+                    details={"hall": hall.code, "clerk": clerk.username, "channel": channel, **source})
+    return record
 
 
 @transaction.atomic
 def create_record(actor, *, hall, request=None, **fields):
-    if not access.can(actor, "record.create", hall):
-        raise PermissionDenied(_("You may not register customer files for hall %(hall)s") % {"hall": hall.code})
-    record = Record(hall=hall, **fields)
+    """A record entered by hand (no scan)."""
+    _require(actor, "record.create", hall)
+    record = Record(hall=hall, channel=Record.Channel.MANUAL, **fields)
     record.full_clean()
     record.save()
     auditlog.record("record.create", actor=actor, obj=record, request=request,
                     details={"hall": hall.code, "transaction_no": record.transaction_no, "status": record.status})
     return record
+
+
+def queue_ocr(actor, record, request=None):
+    from .tasks import ocr_record
+
+    locked = _move(record, {S.RECEIVED}, S.OCR_QUEUED, "record.ocr_queue", actor=actor, request=request)
+    transaction.on_commit(lambda: ocr_record.enqueue(locked.pk))
+    return locked
+
+
+def retry_ocr(actor, record, request=None):
+    """From the screen, the API or the shell: run OCR again on a failed (or finished) file."""
+    from .tasks import ocr_record
+
+    _require(actor, "record.retry", record)
+    locked = _move(record, {S.OCR_FAILED, S.OCR_DONE}, S.OCR_QUEUED, "record.ocr_retry", actor=actor,
+                   request=request, ocr_error="")
+    transaction.on_commit(lambda: ocr_record.enqueue(locked.pk))
+    return locked
+
+
+def start_ocr(record):
+    return _move(record, {S.OCR_QUEUED, S.OCR_RUNNING}, S.OCR_RUNNING, "record.ocr_start",
+                 details={"attempt": record.ocr_attempts + 1}, ocr_attempts=record.ocr_attempts + 1,
+                 ocr_heartbeat=timezone.now())
+
+
+def finish_ocr(record, details):
+    return _move(record, {S.OCR_RUNNING}, S.OCR_DONE, "record.ocr_done", details=details, ocr_error="")
+
+
+def fail_ocr(record, reason):
+    return _move(record, {S.OCR_RUNNING, S.OCR_QUEUED}, S.OCR_FAILED, "record.ocr_failed",
+                 details={"reason": reason}, ocr_error=reason)
+
+
+# --- key fields ------------------------------------------------------------------------------------
+
+COLUMN_OF = {"transaction_no": "transaction_no", "service_number": "service_number", "id_number": "id_number",
+             "business_date": "business_date", "business_type": "business_type", "customer_name": "customer_name"}
+
+
+def category_for(business_type):
+    row = BusinessType.objects.filter(name=business_type).first()
+    return row.category if row else ""
+
+
+def _public(name, value):
+    return mask(value) if name == "id_number" else value
+
+
+def apply_fields(record, extracted):
+    """Store OCR-extracted fields; copy valid values into the record's columns unless a person corrected
+    them. Returns the names of flagged fields."""
+    stored = dict(record.fields or {})
+    for name, found in extracted.items():
+        previous = stored.get(name, {})
+        if previous.get("corrected_by"):
+            continue
+        entry = {"value": _public(name, found.value), "confidence": found.confidence, "problem": found.problem}
+        if name == "business_type" and not found.problem and not category_for(found.value):
+            entry["problem"] = _("business type is not in the category table")
+        if not entry["problem"] and name in COLUMN_OF:
+            value = found.value
+            if name == "transaction_no" and Record.objects.filter(transaction_no=value).exclude(pk=record.pk).exists():
+                entry["problem"] = _("transaction number already belongs to another customer file")
+            else:
+                setattr(record, COLUMN_OF[name], value)
+        stored[name] = entry
+    record.fields = stored
+    if record.business_type and not record.category:
+        record.category = category_for(record.business_type)
+    return [n for n, e in stored.items() if e.get("problem")]
+
+
+def correct_field(actor, record, name, value, request=None):
+    """A person corrects one key field; validated, logged with old and new value (ID numbers masked)."""
+    _require(actor, "record.correct", record)
+    value = (value or "").strip()
+    if name not in keyfields.LABELS:
+        raise TransitionError(_("Unknown field %(name)s") % {"name": name})
+    problem = keyfields.validate(name, value)
+    if problem:
+        raise TransitionError(problem)
+    if name == "business_date":
+        value = keyfields.parse_date(value)[0].isoformat()
+    if name == "transaction_no" and Record.objects.filter(transaction_no=value).exclude(pk=record.pk).exists():
+        raise TransitionError(_("transaction number already belongs to another customer file"))
+    with transaction.atomic():
+        locked = Record.objects.select_for_update().get(pk=record.pk)
+        old = getattr(locked, COLUMN_OF[name])
+        setattr(locked, COLUMN_OF[name], value)
+        fields = dict(locked.fields or {})
+        fields[name] = {"value": _public(name, value), "confidence": 1.0, "problem": None,
+                        "corrected_by": actor.get_username(), "corrected_at": timezone.now().isoformat()}
+        locked.fields = fields
+        locked.save()
+        auditlog.record("record.correct_field", actor=actor, obj=locked, request=request,
+                        details={"field": name, "old": _public(name, str(old or "")), "new": _public(name, value)})
+    return locked

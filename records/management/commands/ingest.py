@@ -1,0 +1,77 @@
+import sys
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from records import intake
+from records.models import Category, Page, Record
+
+
+def _files(paths):
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        elif path.is_file():
+            yield path
+        else:
+            raise CommandError(f"找不到文件或文件夹：{raw}")
+
+
+class Command(BaseCommand):
+    help = "Ingest scanned customer files (PDF, TIFF, JPEG, PNG); one record per file; OCR runs in the worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", metavar="PATH")
+        parser.add_argument("--hall", required=True)
+        parser.add_argument("--clerk", required=True, help="username of the clerk whose files these are")
+        parser.add_argument("--category", choices=[c.value for c in Category])
+        parser.add_argument("--wait", action="store_true", help="show progress until OCR has finished")
+
+    def handle(self, *args, **options):
+        try:
+            hall, clerk = intake.resolve(options["hall"], options["clerk"])
+        except intake.IntakeError as error:
+            raise CommandError(error.message) from None
+        created, failed = [], 0
+        for path in _files(options["paths"]):
+            try:
+                with open(path, "rb") as fh:
+                    record = intake.ingest(clerk, hall=hall, clerk=clerk, fileobj=fh, name=path.name,
+                                           channel=Record.Channel.COMMAND, category=options["category"] or "")
+            except intake.IntakeError as error:
+                failed += 1
+                self.stderr.write(f"未接收 {path}: {error.message}")
+                continue
+            created.append(record.pk)
+            self.stdout.write(f"{record.pk}\t{path}\t{record.page_count} 页")
+        if options["wait"] and created:
+            self._wait(created)
+        if failed:
+            raise CommandError(f"{failed} 个文件未接收（原因见上）")
+
+    def _wait(self, ids):
+        """Progress bar over all pages until every record has left the OCR queue."""
+        total = sum(Record.objects.filter(pk__in=ids).values_list("page_count", flat=True)) or 1
+        active = {Record.Status.OCR_QUEUED, Record.Status.OCR_RUNNING, Record.Status.RECEIVED}
+        while True:
+            records = list(Record.objects.filter(pk__in=ids).only("status", "page_count"))
+            finished = [r for r in records if r.status not in active]
+            done_pages = Page.objects.filter(record_id__in=ids).count()
+            width = 30
+            filled = int(width * min(done_pages, total) / total) if len(finished) < len(records) else width
+            sys.stdout.write(f"\rOCR [{'#' * filled}{'.' * (width - filled)}] {done_pages}/{total} 页，"
+                             f"{len(finished)}/{len(records)} 份完成")
+            sys.stdout.flush()
+            if len(finished) == len(records):
+                break
+            time.sleep(1)
+        sys.stdout.write("\n")
+        for r in Record.objects.filter(pk__in=ids):
+            line = f"{r.pk}\t{r.get_status_display()}"
+            if r.status == Record.Status.OCR_FAILED:
+                line += f"\t{r.ocr_error}"
+            elif r.flagged_fields:
+                line += "\t需核对：" + "、".join(r.flagged_fields)
+            self.stdout.write(line)

@@ -1,0 +1,251 @@
+"""OCR of a record, page by page, in the worker; restartable.
+
+Each page is rasterised (PDF via pdftoppm, TIFF frame by frame), checked (records.pagecheck), deskewed and
+read by one Tesseract run (chi_sim+eng) that writes both the text and that page's searchable PDF (page
+image + invisible text layer). The page's PDF piece is stored under a fixed name and its Page row is saved
+after it, so a worker killed in the middle resumes at the first page without a row, never duplicating a
+page or leaving a stray file. At the end the pieces are assembled with pypdf into the access copy; the
+preservation master is never touched.
+"""
+import csv
+import io
+import os
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from PIL import Image
+from pypdf import PdfReader, PdfWriter
+
+from . import keyfields, pagecheck, transitions
+from .models import Page, Record
+
+LANG = "chi_sim+eng"
+RASTER_DPI = 300
+PSM = "6"  # one uniform block: keeps a form's "label: value" lines together instead of splitting columns
+
+
+class OcrFailure(Exception):
+    pass
+
+
+@dataclass
+class PageResult:
+    number: int
+    text: str
+    confidence: float | None
+    pdf: bytes
+    check: pagecheck.PageCheck
+
+
+def threads():
+    return max(1, getattr(settings, "OCR_THREADS", 0) or os.cpu_count() or 1)
+
+
+def _pdf_page_dpi(reader, index):
+    """Resolution of the scan inside a PDF page: its largest image's pixels over the page's width."""
+    page = reader.pages[index]
+    width_in = float(page.mediabox.width) / 72
+    try:
+        sizes = [img.image.size for img in page.images]
+    except Exception:
+        return None
+    if not sizes or width_in <= 0:
+        return None
+    pixels_wide = max(w for w, _ in sizes)
+    return int(round(pixels_wide / width_in))
+
+
+def _rasterise_pdf_page(path, number, workdir):
+    out = Path(workdir) / f"r{number}"
+    subprocess.run(["pdftoppm", "-r", str(RASTER_DPI), "-gray", "-png", "-f", str(number), "-l", str(number),
+                    "-singlefile", str(path), str(out)], check=True, capture_output=True, timeout=300)
+    image = Image.open(f"{out}.png")
+    image.load()
+    os.unlink(f"{out}.png")
+    return image
+
+
+def _load_page(path, kind, number, workdir, reader):
+    """(image, dpi of the original scan) of page `number` (1-based)."""
+    if kind == "pdf":
+        image = _rasterise_pdf_page(path, number, workdir)
+        return image, _pdf_page_dpi(reader, number - 1)
+    with Image.open(path) as source:
+        source.seek(number - 1)
+        image = source.convert("L")
+        image.info["dpi"] = source.info.get("dpi")
+        return image, pagecheck.image_dpi(source)
+
+
+def _tesseract(image, workdir, number):
+    """One Tesseract run → (text, mean word confidence, searchable PDF bytes)."""
+    base = Path(workdir) / f"p{number}"
+    source = base.with_suffix(".jpg")
+    image.save(source, "JPEG", quality=80, dpi=(RASTER_DPI, RASTER_DPI))
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    result = subprocess.run(["tesseract", str(source), str(base), "-l", LANG, "--dpi", str(RASTER_DPI), "--psm", PSM,
+                             "pdf", "txt", "tsv"], capture_output=True, env=env, timeout=600)
+    if result.returncode != 0:
+        raise OcrFailure(f"Tesseract: {result.stderr.decode(errors='replace').strip()[-300:]}")
+    text = base.with_suffix(".txt").read_text(encoding="utf-8")
+    pdf = base.with_suffix(".pdf").read_bytes()
+    confidences = []
+    with open(base.with_suffix(".tsv"), encoding="utf-8") as fh:
+        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if row.get("text", "").strip() and float(row.get("conf", -1)) >= 0:
+                confidences.append(float(row["conf"]))
+    for suffix in (".jpg", ".txt", ".pdf", ".tsv"):
+        base.with_suffix(suffix).unlink(missing_ok=True)
+    return text, (round(sum(confidences) / len(confidences), 1) if confidences else None), pdf
+
+
+def process_page(path, kind, number, workdir, reader=None):
+    image, dpi = _load_page(path, kind, number, workdir, reader)
+    image = pagecheck.denoise(image)
+    if dpi:
+        image.info["dpi"] = (dpi, dpi)
+    check = pagecheck.check(image)
+    if check.rejected:
+        raise OcrFailure(f"第 {number} 页：{check.problems[0]}")
+    straight = pagecheck.deskew(image, check.skew)
+    if check.blank:  # nothing to read: keep the page image in the access copy, without a text layer
+        buffer = io.BytesIO()
+        straight.save(buffer, "PDF", resolution=RASTER_DPI)
+        return PageResult(number, "", None, buffer.getvalue(), check)
+    text, confidence, pdf = _tesseract(straight, workdir, number)
+    return PageResult(number, text, confidence, pdf, check)
+
+
+def _piece_name(record, number):
+    return f"pieces/{record.pk}/{number:05d}.pdf"
+
+
+def _save_piece(name, data):
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    saved = default_storage.save(name, ContentFile(data))
+    if saved != name:  # storage refused the fixed name: never keep a stray copy
+        default_storage.delete(saved)
+        raise OcrFailure(f"could not store {name}")
+    return name
+
+
+def _store(record, result):
+    name = _save_piece(_piece_name(record, result.number), result.pdf)
+    check = result.check
+    Page.objects.update_or_create(record=record, number=result.number, defaults={
+        "text": result.text, "confidence": result.confidence, "dpi": check.dpi, "skew": check.skew,
+        "ink_ratio": check.ink_ratio, "warnings": check.warnings, "problems": check.problems, "piece": name})
+    Record.objects.filter(pk=record.pk).update(ocr_heartbeat=timezone.now())
+
+
+def _assemble(record, numbers, workdir):
+    writer = PdfWriter()
+    for number in numbers:
+        with default_storage.open(_piece_name(record, number), "rb") as fh:
+            writer.append(io.BytesIO(fh.read()))
+    out = Path(workdir) / "access.pdf"
+    with open(out, "wb") as fh:
+        writer.write(fh)
+    writer.close()
+    count = len(PdfReader(out).pages)
+    if record.access_copy:
+        record.access_copy.delete(save=False)
+    with open(out, "rb") as fh:
+        record.access_copy.save(f"{record.hall.code}/{record.pk}.pdf", File(fh), save=False)
+    return count
+
+
+def _cleanup_pieces(record, numbers):
+    for number in numbers:
+        name = _piece_name(record, number)
+        if default_storage.exists(name):
+            default_storage.delete(name)
+    Page.objects.filter(record=record).update(piece="")
+
+
+def run(record_id, progress=None):
+    """OCR one record (resuming where a killed worker stopped)."""
+    record = Record.objects.select_related("hall").get(pk=record_id)
+    if record.status not in (Record.Status.OCR_QUEUED, Record.Status.OCR_RUNNING):
+        return {"skipped": record.get_status_display()}
+    transitions.start_ocr(record)
+    try:
+        return _run(record, progress)
+    except Exception as exc:
+        reason = str(exc) if isinstance(exc, OcrFailure) else f"{type(exc).__name__}: {exc}"
+        _cleanup_pieces(record, range(1, record.page_count + 1))
+        record.pages.all().delete()
+        transitions.fail_ocr(record, reason[:1000])
+        return {"failed": reason}
+
+
+def _run(record, progress):
+    scan = record.scans.order_by("pk").first()
+    if scan is None:
+        raise OcrFailure("no scan")
+    done = set(record.pages.exclude(piece="").values_list("number", flat=True))
+    record.pages.filter(piece="").delete()  # rows of an earlier finished run are rebuilt
+    numbers = list(range(1, scan.page_count + 1))
+    todo = [n for n in numbers if n not in done]
+    with tempfile.TemporaryDirectory(prefix="ocr-", dir=_tmp_root()) as workdir:
+        local = Path(workdir) / f"master.{scan.kind}"
+        with scan.master.open("rb") as src, open(local, "wb") as dst:
+            while chunk := src.read(1024 * 1024):
+                dst.write(chunk)
+        reader = PdfReader(local) if scan.kind == "pdf" else None
+        with ThreadPoolExecutor(max_workers=threads()) as pool:
+            window = threads() * 2
+            pending = []
+            for number in todo:
+                pending.append(pool.submit(process_page, local, scan.kind, number, workdir, reader))
+                if len(pending) >= window:
+                    _store(record, pending.pop(0).result())
+                    if progress:
+                        progress(record.pages.count(), len(numbers))
+            for future in pending:
+                _store(record, future.result())
+                if progress:
+                    progress(record.pages.count(), len(numbers))
+        page_count = _assemble(record, numbers, workdir)
+    _cleanup_pieces(record, numbers)
+    text = "\n".join(record.pages.order_by("number").values_list("text", flat=True))
+    extracted = keyfields.extract(text)
+    confidences = [c for c in record.pages.values_list("confidence", flat=True) if c is not None]
+    ocr_quality = (sum(confidences) / len(confidences) / 100) if confidences else 0.5
+    for found in extracted.values():
+        found.confidence = round(found.confidence * (0.5 + 0.5 * ocr_quality), 2)
+    flagged = transitions.apply_fields(record, extracted)
+    record.page_count = page_count
+    record.save(update_fields=["fields", "page_count", "access_copy", "transaction_no", "service_number",
+                               "id_number", "id_number_hash", "business_date", "category", "business_type", "customer_name"])
+    warnings = sum(len(w) for w in record.pages.values_list("warnings", flat=True))
+    transitions.finish_ocr(record, {"pages": page_count, "flagged": flagged, "page_warnings": warnings})
+    return {"pages": page_count, "flagged": flagged}
+
+
+def _tmp_root():
+    root = Path(settings.VAR_DIR) / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def recover_stale(minutes=10):
+    """Records left running by a killed worker (no heartbeat for `minutes`) are queued again."""
+    from .tasks import ocr_record
+
+    limit = timezone.now() - timedelta(minutes=minutes)
+    stale = list(Record.objects.filter(status=Record.Status.OCR_RUNNING, ocr_heartbeat__lt=limit)
+                 .values_list("pk", flat=True))
+    for pk in stale:
+        ocr_record.enqueue(pk)
+    return stale
