@@ -7,7 +7,6 @@ Bad input raises IntakeError with a message for the person who sent it; nothing 
 """
 import hashlib
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +111,13 @@ def _check_pdf(staged):
     return count
 
 
+def _bomb(staged, page, pixels, limit):
+    return IntakeError(_("%(name)s: page %(page)d has %(pixels)d million pixels, more than the %(limit)d million "
+                         "allowed (a decompression bomb or a wrong scanner setting)")
+                       % {"name": staged.name, "page": page, "pixels": pixels // 1_000_000,
+                          "limit": limit // 1_000_000})
+
+
 def _check_image(staged):
     limit = max_pixels()
     try:
@@ -121,16 +127,15 @@ def _check_image(staged):
                 image.seek(index)
                 width, height = image.size
                 if width * height > limit:
-                    raise IntakeError(_("%(name)s: page %(page)d has %(pixels)d million pixels, more than the "
-                                        "%(limit)d million allowed (a decompression bomb or a wrong scanner "
-                                        "setting)") % {"name": staged.name, "page": index + 1,
-                                                       "pixels": width * height // 1_000_000,
-                                                       "limit": limit // 1_000_000})
+                    raise _bomb(staged, index + 1, width * height, limit)
         with Image.open(staged.path) as image:
             image.verify()
     except IntakeError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        pixels = int("".join(c for c in str(exc).split("(")[1].split(" ")[0] if c.isdigit()) or 0)
+        raise _bomb(staged, 1, pixels, limit) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise IntakeError(_("%(name)s: the image is damaged and cannot be read (%(error)s)")
                           % {"name": staged.name, "error": str(exc)[:120]}) from None
     return frames
@@ -168,7 +173,7 @@ def duplicate_of(sha256):
 def _master_name(hall, staged):
     now = timezone.localtime()
     ext = {"pdf": "pdf", "tiff": "tif", "jpeg": "jpg", "png": "png"}[staged.kind]
-    return f"masters/{hall.code}/{now:%Y/%m}/{staged.sha256}.{ext}"
+    return f"{hall.code}/{now:%Y/%m}/{staged.sha256}.{ext}"  # under Scan.master's upload_to, masters/
 
 
 def ingest(actor, *, hall, clerk, fileobj, name, channel, category="", business_date=None, request=None):
@@ -225,7 +230,3 @@ def resolve(hall_code, clerk_username):
     check_clerk(hall, clerk)
     return hall, clerk
 
-
-def copy_to(fileobj, path):
-    with open(path, "wb") as out:
-        shutil.copyfileobj(fileobj, out, CHUNK)

@@ -240,9 +240,16 @@ def _tmp_root():
 
 
 def recover_stale(minutes=10):
-    """Records left running by a killed worker (no heartbeat for `minutes`) are queued again."""
+    """Records left running by a killed worker (no heartbeat for `minutes`) are queued again, and the
+    scratch folders such a worker left behind are removed."""
+    import shutil
+    import time
+
     from .tasks import ocr_record
 
+    for folder in _tmp_root().glob("ocr-*"):
+        if folder.stat().st_mtime < time.time() - minutes * 60:
+            shutil.rmtree(folder, ignore_errors=True)
     limit = timezone.now() - timedelta(minutes=minutes)
     stale = list(Record.objects.filter(status=Record.Status.OCR_RUNNING, ocr_heartbeat__lt=limit)
                  .values_list("pk", flat=True))

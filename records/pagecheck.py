@@ -74,7 +74,9 @@ def ink_ratio(image):
 
 def check(image):
     dpi = image_dpi(image)
-    result = PageCheck(dpi=dpi, skew=estimate_skew(image), ink_ratio=round(ink_ratio(image), 4))
+    ink = ink_ratio(image)
+    skew = estimate_skew(image) if ink >= BLANK_INK_RATIO else 0.0
+    result = PageCheck(dpi=dpi, skew=skew, ink_ratio=round(ink, 4))
     if dpi is None:
         result.warnings.append("扫描件未记录分辨率，按 300 dpi 处理")
     elif dpi < REJECT_DPI:

@@ -6,3 +6,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 WAGTAILADMIN_BASE_URL = "http://testserver"
 MIDDLEWARE = [m for m in MIDDLEWARE if "whitenoise" not in m]  # noqa: F405
+
+# Files written by tests go to a throw-away folder, never into var/media.
+import tempfile as _tempfile  # noqa: E402
+
+MEDIA_ROOT = _tempfile.mkdtemp(prefix="records-test-media-")
