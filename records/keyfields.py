@@ -92,7 +92,7 @@ VALUE_PATTERNS = {
 
 def _after_label(text, labels, width=40):
     for label in labels:
-        for match in re.finditer(re.escape(label) + r"[ \t:：;；,，.。]*", text):
+        for match in re.finditer(re.escape(label) + r"[ \t:：;；,，.。|丨]*", text):
             yield text[match.end():match.end() + width]
 
 

@@ -23,14 +23,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader, PdfWriter, Transformation
 
 from . import keyfields, pagecheck, transitions
 from .models import Page, Record
 
 LANG = "chi_sim+eng"
 RASTER_DPI = 300
-PSM = "6"  # one uniform block: keeps a form's "label: value" lines together instead of splitting columns
+PSM = "4"  # one column of lines: keeps a form's "label: value" lines together, ignores speckle
 
 
 class OcrFailure(Exception):
@@ -66,34 +66,33 @@ def _pdf_page_dpi(reader, index):
 
 def _rasterise_pdf_page(path, number, workdir):
     out = Path(workdir) / f"r{number}"
-    subprocess.run(["pdftoppm", "-r", str(RASTER_DPI), "-gray", "-png", "-f", str(number), "-l", str(number),
+    subprocess.run(["pdftoppm", "-r", str(RASTER_DPI), "-gray", "-f", str(number), "-l", str(number),
                     "-singlefile", str(path), str(out)], check=True, capture_output=True, timeout=300)
-    image = Image.open(f"{out}.png")
+    image = Image.open(f"{out}.pgm")
     image.load()
-    os.unlink(f"{out}.png")
+    os.unlink(f"{out}.pgm")
     return image
 
 
 def _load_page(path, kind, number, workdir, reader):
-    """(image, dpi of the original scan) of page `number` (1-based)."""
+    """(grayscale image, dpi of the original scan) of page `number` (1-based)."""
     if kind == "pdf":
         image = _rasterise_pdf_page(path, number, workdir)
         return image, _pdf_page_dpi(reader, number - 1)
     with Image.open(path) as source:
         source.seek(number - 1)
         image = source.convert("L")
-        image.info["dpi"] = source.info.get("dpi")
         return image, pagecheck.image_dpi(source)
 
 
 def _tesseract(image, workdir, number):
-    """One Tesseract run → (text, mean word confidence, searchable PDF bytes)."""
+    """One Tesseract run on the binarised page → (text, mean word confidence, text-only PDF page)."""
     base = Path(workdir) / f"p{number}"
-    source = base.with_suffix(".jpg")
-    image.save(source, "JPEG", quality=80, dpi=(RASTER_DPI, RASTER_DPI))
+    source = base.with_suffix(".tif")
+    image.point(lambda v: 255 if v > pagecheck.INK_THRESHOLD else 0).convert("1").save(source, "TIFF", compression="group4")
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     result = subprocess.run(["tesseract", str(source), str(base), "-l", LANG, "--dpi", str(RASTER_DPI), "--psm", PSM,
-                             "pdf", "txt", "tsv"], capture_output=True, env=env, timeout=600)
+                             "-c", "textonly_pdf=1", "pdf", "txt", "tsv"], capture_output=True, env=env, timeout=600)
     if result.returncode != 0:
         raise OcrFailure(f"Tesseract: {result.stderr.decode(errors='replace').strip()[-300:]}")
     text = base.with_suffix(".txt").read_text(encoding="utf-8")
@@ -103,26 +102,54 @@ def _tesseract(image, workdir, number):
         for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
             if row.get("text", "").strip() and float(row.get("conf", -1)) >= 0:
                 confidences.append(float(row["conf"]))
-    for suffix in (".jpg", ".txt", ".pdf", ".tsv"):
+    for suffix in (".tif", ".txt", ".pdf", ".tsv"):
         base.with_suffix(suffix).unlink(missing_ok=True)
     return text, (round(sum(confidences) / len(confidences), 1) if confidences else None), pdf
 
 
+def _image_pdf(image):
+    """The page image as a one-page PDF (JPEG inside), the visible layer of the access copy."""
+    buffer = io.BytesIO()
+    image.save(buffer, "PDF", resolution=RASTER_DPI, quality=75)
+    return buffer.getvalue()
+
+
+def _searchable(image, text_pdf):
+    """Page image with Tesseract's invisible text layer laid over it."""
+    writer = PdfWriter(clone_from=io.BytesIO(_image_pdf(image)))
+    writer.pages[0].merge_page(PdfReader(io.BytesIO(text_pdf)).pages[0])
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def process_page(path, kind, number, workdir, reader=None):
     image, dpi = _load_page(path, kind, number, workdir, reader)
-    image = pagecheck.denoise(image)
     if dpi:
         image.info["dpi"] = (dpi, dpi)
     check = pagecheck.check(image)
     if check.rejected:
         raise OcrFailure(f"第 {number} 页：{check.problems[0]}")
-    straight = pagecheck.deskew(image, check.skew)
     if check.blank:  # nothing to read: keep the page image in the access copy, without a text layer
-        buffer = io.BytesIO()
-        straight.save(buffer, "PDF", resolution=RASTER_DPI)
-        return PageResult(number, "", None, buffer.getvalue(), check)
-    text, confidence, pdf = _tesseract(straight, workdir, number)
-    return PageResult(number, text, confidence, pdf, check)
+        return PageResult(number, "", None, _image_pdf(image), check)
+    if check.speckle >= pagecheck.SPECKLE_DENOISE:
+        image = pagecheck.denoise(image)  # heavy speckle costs OCR accuracy (and time on sparse pages)
+    if abs(check.skew) > pagecheck.MAX_SKEW:
+        image = pagecheck.deskew(image, check.skew)  # strong skew hurts OCR: straighten the pixels first
+    text, confidence, text_pdf = _tesseract(image, workdir, number)
+    return PageResult(number, text, confidence, _searchable(image, text_pdf), check)
+
+
+def residual_skew(page):
+    """Skew left in a page's PDF piece: small skews are not resampled before OCR (see process_page)."""
+    return page.skew if 0.3 <= abs(page.skew) <= pagecheck.MAX_SKEW else 0.0
+
+
+def _straighten(pdf_page, skew):
+    """Rotate a page's content (image and text layer together) about its centre by -skew degrees."""
+    box = pdf_page.mediabox
+    cx, cy = float(box.width) / 2, float(box.height) / 2
+    pdf_page.add_transformation(Transformation().translate(-cx, -cy).rotate(-skew).translate(cx, cy))
 
 
 def _piece_name(record, number):
@@ -150,9 +177,13 @@ def _store(record, result):
 
 def _assemble(record, numbers, workdir):
     writer = PdfWriter()
+    skews = dict(record.pages.values_list("number", "skew"))
     for number in numbers:
         with default_storage.open(_piece_name(record, number), "rb") as fh:
             writer.append(io.BytesIO(fh.read()))
+        skew = residual_skew(Page(skew=skews.get(number, 0)))
+        if skew:
+            _straighten(writer.pages[-1], skew)
     out = Path(workdir) / "access.pdf"
     with open(out, "wb") as fh:
         writer.write(fh)

@@ -92,6 +92,8 @@ def test_blank_page_is_flagged(org_demo, users, tmp_path):
                                         blank_page()])
     record = _ingest(users, pdf.read_bytes(), "b.pdf")
     ocr.run(record.pk)
+    record.refresh_from_db()
+    assert record.status == Record.Status.OCR_DONE, record.ocr_error
     assert Page.objects.get(record=record, number=2).warnings == ["空白页"]
 
 

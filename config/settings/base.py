@@ -160,6 +160,8 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 
 # --- Background jobs: django-tasks with its database backend and worker --------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Pages OCR'd at once inside one worker process (0 = one per CPU core).
+OCR_THREADS = env.get_int("OCR_THREADS", 0)
 
 # --- Personal data: key for ID numbers (encryption + keyed hash) ---------------------------------
 PII_KEY = env.get("PII_KEY")  # base64 of 32 bytes; embedded default: generated into var/pii.key
