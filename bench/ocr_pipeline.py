@@ -104,7 +104,9 @@ def pipeline(paths, cores, var_dir):
 def memory(pages, var_dir):
     env, manage = project(var_dir)
     pdf = var_dir / "thick.pdf"
-    images = [form_page(form_lines(transaction_no=f"SC2026110{n:06d}"), seed=n) for n in range(min(pages, 20))]
+    # light scanner noise, as from an office scanner (heavy synthetic speckle would only inflate the JPEGs)
+    images = [form_page(form_lines(transaction_no=f"SC2026110{n:06d}"), seed=n, noise=0.002)
+              for n in range(min(pages, 20))]
     batch = [images[n % len(images)] for n in range(pages)]
     save_pdf(pdf, batch)
     manage("ingest", str(pdf), "--hall", "H11", "--clerk", "clerk-H11")
@@ -113,14 +115,24 @@ def memory(pages, var_dir):
     proc = psutil.Process(worker.pid)
     peak_worker = peak_children = 0
     start = time.perf_counter()
+    samples = []
     while worker.poll() is None:
         try:
-            peak_worker = max(peak_worker, proc.memory_info().rss)
+            rss = proc.memory_info().rss
+            samples.append((time.perf_counter() - start, rss))
+            peak_worker = max(peak_worker, rss)
             kids = proc.children(recursive=True)
             peak_children = max(peak_children, max((k.memory_info().rss for k in kids), default=0))
         except psutil.Error:
             pass
         time.sleep(0.1)
+    if os.environ.get("BENCH_TRACE"):
+        for t, rss in samples[:: max(1, len(samples) // 20)]:
+            print(f"  t={t:6.1f}s worker rss {rss / 2**20:6.0f} MB")
+    with sqlite3.connect(var_dir / "db.sqlite3") as db:
+        status, count = db.execute("SELECT status, page_count FROM records_record").fetchone()
+    if status != "ocr_done" or count != pages:
+        raise SystemExit(f"memory run did not finish: {status}, {count} pages")
     return peak_worker, peak_children, time.perf_counter() - start, os.path.getsize(pdf)
 
 

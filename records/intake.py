@@ -96,16 +96,20 @@ def _real_kind(path):
 
 def _check_pdf(staged):
     try:
-        reader = PdfReader(staged.path, strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise IntakeError(_("%(name)s: the PDF is encrypted; scan it again without a password")
-                              % {"name": staged.name})
-        count = len(reader.pages)
+        with open(staged.path, "rb") as fh:  # pypdf reads a file object lazily; a path would be read whole
+            return _count_pages(staged, PdfReader(fh, strict=False))
     except IntakeError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
         raise IntakeError(_("%(name)s: the PDF is damaged and cannot be read (%(error)s)")
                           % {"name": staged.name, "error": str(exc)[:120]}) from None
+
+
+def _count_pages(staged, reader):
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise IntakeError(_("%(name)s: the PDF is encrypted; scan it again without a password")
+                          % {"name": staged.name})
+    count = len(reader.pages)
     if count == 0:
         raise IntakeError(_("%(name)s: the PDF has no pages") % {"name": staged.name})
     return count

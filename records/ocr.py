@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import reset_queries
 from django.utils import timezone
 from PIL import Image
 from pypdf import PdfReader, PdfWriter, Transformation
@@ -50,18 +51,19 @@ def threads():
     return max(1, getattr(settings, "OCR_THREADS", 0) or os.cpu_count() or 1)
 
 
-def _pdf_page_dpi(reader, index):
-    """Resolution of the scan inside a PDF page: its largest image's pixels over the page's width."""
-    page = reader.pages[index]
-    width_in = float(page.mediabox.width) / 72
-    try:
-        sizes = [img.image.size for img in page.images]
-    except Exception:
-        return None
-    if not sizes or width_in <= 0:
-        return None
-    pixels_wide = max(w for w, _ in sizes)
-    return int(round(pixels_wide / width_in))
+def pdf_page_dpis(path):
+    """Resolution of the scan on each page of a PDF: {page: dpi of its sharpest image}, from poppler's
+    `pdfimages -list` (nothing is decoded or kept in memory)."""
+    result = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, timeout=600)
+    dpis = {}
+    for line in result.stdout.splitlines()[2:]:
+        parts = line.split()
+        if len(parts) >= 14 and parts[0].isdigit() and parts[2] == "image":
+            try:
+                dpis[int(parts[0])] = max(dpis.get(int(parts[0]), 0), int(round(float(parts[12]))))
+            except ValueError:
+                continue
+    return dpis
 
 
 def _rasterise_pdf_page(path, number, workdir):
@@ -74,11 +76,10 @@ def _rasterise_pdf_page(path, number, workdir):
     return image
 
 
-def _load_page(path, kind, number, workdir, reader):
+def _load_page(path, kind, number, workdir, pdf_dpi=None):
     """(grayscale image, dpi of the original scan) of page `number` (1-based)."""
     if kind == "pdf":
-        image = _rasterise_pdf_page(path, number, workdir)
-        return image, _pdf_page_dpi(reader, number - 1)
+        return _rasterise_pdf_page(path, number, workdir), pdf_dpi
     with Image.open(path) as source:
         source.seek(number - 1)
         image = source.convert("L")
@@ -110,7 +111,7 @@ def _tesseract(image, workdir, number):
 def _image_pdf(image):
     """The page image as a one-page PDF (JPEG inside), the visible layer of the access copy."""
     buffer = io.BytesIO()
-    image.save(buffer, "PDF", resolution=RASTER_DPI, quality=75)
+    image.save(buffer, "PDF", resolution=RASTER_DPI, quality=60)
     return buffer.getvalue()
 
 
@@ -123,8 +124,8 @@ def _searchable(image, text_pdf):
     return buffer.getvalue()
 
 
-def process_page(path, kind, number, workdir, reader=None):
-    image, dpi = _load_page(path, kind, number, workdir, reader)
+def process_page(path, kind, number, workdir, pdf_dpi=None):
+    image, dpi = _load_page(path, kind, number, workdir, pdf_dpi)
     if dpi:
         image.info["dpi"] = (dpi, dpi)
     check = pagecheck.check(image)
@@ -173,6 +174,7 @@ def _store(record, result):
         "text": result.text, "confidence": result.confidence, "dpi": check.dpi, "skew": check.skew,
         "ink_ratio": check.ink_ratio, "warnings": check.warnings, "problems": check.problems, "piece": name})
     Record.objects.filter(pk=record.pk).update(ocr_heartbeat=timezone.now())
+    reset_queries()  # with DEBUG on, Django would keep every query of a long file in memory
 
 
 def _assemble(record, numbers, workdir):
@@ -180,15 +182,16 @@ def _assemble(record, numbers, workdir):
     skews = dict(record.pages.values_list("number", "skew"))
     for number in numbers:
         with default_storage.open(_piece_name(record, number), "rb") as fh:
-            writer.append(io.BytesIO(fh.read()))
+            page = writer.add_page(PdfReader(io.BytesIO(fh.read())).pages[0])  # cloned; the piece is freed
         skew = residual_skew(Page(skew=skews.get(number, 0)))
         if skew:
-            _straighten(writer.pages[-1], skew)
+            _straighten(page, skew)
     out = Path(workdir) / "access.pdf"
     with open(out, "wb") as fh:
         writer.write(fh)
     writer.close()
-    count = len(PdfReader(out).pages)
+    with open(out, "rb") as fh:  # page count read back from the file itself, lazily
+        count = len(PdfReader(fh).pages)
     if record.access_copy:
         record.access_copy.delete(save=False)
     with open(out, "rb") as fh:
@@ -233,12 +236,12 @@ def _run(record, progress):
         with scan.master.open("rb") as src, open(local, "wb") as dst:
             while chunk := src.read(1024 * 1024):
                 dst.write(chunk)
-        reader = PdfReader(local) if scan.kind == "pdf" else None
+        dpis = pdf_page_dpis(local) if scan.kind == "pdf" else {}
         with ThreadPoolExecutor(max_workers=threads()) as pool:
             window = threads() * 2
             pending = []
             for number in todo:
-                pending.append(pool.submit(process_page, local, scan.kind, number, workdir, reader))
+                pending.append(pool.submit(process_page, local, scan.kind, number, workdir, dpis.get(number)))
                 if len(pending) >= window:
                     _store(record, pending.pop(0).result())
                     if progress:

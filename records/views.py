@@ -1,22 +1,70 @@
-"""Admin screens for records: scoped listing, masked ID numbers, a logged reveal."""
+"""Admin screens for records: scoped listing and inspection, scan upload, field corrections, retry,
+downloads and reconciliation with the billing system's report.
+
+Every view takes its objects from a queryset narrowed by org.access, and every change asks org.access
+again, whatever the form says.
+"""
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django.views.generic import TemplateView
+from wagtail.admin import messages
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button
 
-from org import pii
+from org import access, auditlog, pii
 from org.admin_scope import ScopedIndexView, ScopedInspectView, ScopedViewSetMixin
+from org.models import Hall, RoleAssignment
+from org.roles import Role
 
-from .models import Record
+from . import intake, keyfields, reconcile, transitions
+from .models import Category, OperatorReport, Record, Scan
 
+FIELD_LABELS = {
+    "transaction_no": gettext_lazy("Transaction number"),
+    "service_number": gettext_lazy("Service number"),
+    "id_number": gettext_lazy("ID number"),
+    "business_date": gettext_lazy("Business date"),
+    "business_type": gettext_lazy("Business type"),
+    "customer_name": gettext_lazy("Customer name"),
+}
+MAX_REPORT_BYTES = 20 * 1024 * 1024
+RETRYABLE = (Record.Status.OCR_FAILED, Record.Status.OCR_DONE)  # as transitions.retry_ocr allows
+
+
+def scoped_record(request, pk):
+    """The record if the user may see it; 404 otherwise, whether it exists or not."""
+    return get_object_or_404(access.visible(request.user, Record.objects.select_related("hall")), pk=pk)
+
+
+def inspect_url(record):
+    return reverse("record:inspect", args=[record.pk])
+
+
+# --- listing and inspection ------------------------------------------------------------------------
 
 class RecordInspectView(ScopedInspectView):
+    template_name = "records/inspect.html"
+
+    @cached_property
+    def revealed_id(self):
+        """The full ID number when asked for and allowed (the view is logged once), else None."""
+        if self.request.GET.get("reveal") == "1" and pii.may_reveal(self.request.user, self.object):
+            return pii.reveal(self.request.user, self.object, request=self.request, purpose="admin.inspect")
+        return None
+
     def get_id_number_display_value(self):
-        if self.request.GET.get("reveal") == "1":
-            full = pii.reveal(self.request.user, self.object, request=self.request, purpose="admin.inspect")
-            return format_html("<strong>{}</strong>", full)
+        if self.revealed_id:
+            return format_html("<strong>{}</strong>", self.revealed_id)
         return self.object.id_number_masked
 
     @cached_property
@@ -27,13 +75,40 @@ class RecordInspectView(ScopedInspectView):
             buttons.append(Button(_("Show full ID number (logged)"), url=url, icon_name="view", priority=30))
         return buttons
 
+    def key_fields(self):
+        rows = []
+        for name in keyfields.LABELS:
+            entry = (self.object.fields or {}).get(name) or {}
+            value = entry.get("value", "")
+            if name == "id_number":
+                value = self.revealed_id or self.object.id_number_masked or value
+            elif not entry:
+                value = getattr(self.object, transitions.COLUMN_OF[name]) or ""
+            confidence = entry.get("confidence")
+            initial = "" if name == "id_number" else value.isoformat() if hasattr(value, "isoformat") else value
+            rows.append({"name": name, "label": FIELD_LABELS[name], "value": value, "problem": entry.get("problem"),
+                         "confidence": None if confidence is None else round(confidence * 100),
+                         "corrected_by": entry.get("corrected_by"), "initial": initial})
+        return rows
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user, record = self.request.user, self.object
+        context.update(
+            key_fields=self.key_fields(), pages=record.pages.all(), scans=record.scans.all(),
+            can_retry=record.status in RETRYABLE and access.can(user, "record.retry", record),
+            can_correct=access.can(user, "record.correct", record),
+            is_failed=record.status == Record.Status.OCR_FAILED,
+        )
+        return context
+
 
 class RecordViewSet(ScopedViewSetMixin, ModelViewSet):
     model = Record
     icon = "doc-full"
-    menu_label = _("Customer files")
+    menu_label = gettext_lazy("All customer files")
     menu_order = 200
-    add_to_admin_menu = True
+    add_to_admin_menu = False  # shown inside the 客户资料 submenu, see wagtail_hooks
     index_view_class = ScopedIndexView
     inspect_view_class = RecordInspectView
     inspect_view_enabled = True
@@ -42,11 +117,200 @@ class RecordViewSet(ScopedViewSetMixin, ModelViewSet):
     form_fields = ["hall", "clerk", "business_date", "transaction_no", "business_type", "customer_name",
                    "service_number", "id_type", "id_number"]
     list_display = ["transaction_no", "hall", "business_date", "customer_name", "service_number",
-                    Column("id_number_masked", label=_("ID number")), "status"]
+                    Column("id_number_masked", label=gettext_lazy("ID number")), "status"]
     list_filter = ["hall", "status", "business_date"]
     search_fields = ["transaction_no", "customer_name", "service_number"]
     list_export = ["transaction_no", "hall.code", "business_date", "business_type", "customer_name",
                    "service_number", "id_type", "id_number_masked", "status"]
-    export_headings = {"id_number_masked": _("ID number (masked)"), "hall.code": _("Hall")}
+    export_headings = {"id_number_masked": gettext_lazy("ID number (masked)"), "hall.code": gettext_lazy("Hall")}
     export_filename = "records"
     copy_view_enabled = False
+
+
+def _act(request, record, action, change, success, failure=str):
+    """Check `action` through org.access, make the change, and report either way as a message."""
+    try:
+        if not access.can(request.user, action, record):
+            raise PermissionDenied(_("You are not allowed to do this to customer file #%(id)s") % {"id": record.pk})
+        change()
+    except (PermissionDenied, transitions.TransitionError) as exc:
+        messages.error(request, failure(exc))
+    else:
+        messages.success(request, success)
+    return redirect(inspect_url(record))
+
+
+@require_POST
+def retry(request, pk):
+    record = scoped_record(request, pk)
+    return _act(request, record, "record.retry", lambda: transitions.retry_ocr(request.user, record, request=request),
+                _("Customer file #%(id)d is queued for recognition again") % {"id": record.pk})
+
+
+@require_POST
+def correct(request, pk):
+    record = scoped_record(request, pk)
+    name, value = request.POST.get("field", ""), request.POST.get("value", "")
+    label = str(FIELD_LABELS.get(name, name))
+    return _act(request, record, "record.correct",
+                lambda: transitions.correct_field(request.user, record, name, value, request=request),
+                _("%(field)s corrected") % {"field": label},
+                lambda exc: _("%(field)s was not changed: %(problem)s") % {"field": label, "problem": exc})
+
+
+def _download(request, record, fieldfile, what):
+    if not fieldfile:
+        raise Http404
+    auditlog.record("record.download", actor=request.user, obj=record, request=request,
+                    details={"file": what, "name": fieldfile.name})
+    return FileResponse(fieldfile.open("rb"), as_attachment=True, filename=fieldfile.name.rsplit("/", 1)[-1])
+
+
+def access_copy(request, pk):
+    record = scoped_record(request, pk)
+    return _download(request, record, record.access_copy, "access_copy")
+
+
+def master(request, pk):
+    scan = get_object_or_404(access.visible(request.user, Scan.objects.select_related("record__hall")), pk=pk)
+    return _download(request, scan.record, scan.master, "master")
+
+
+# --- upload ----------------------------------------------------------------------------------------
+
+def upload_halls(user):
+    return access.visible(user, Hall.objects.all(), "record.create").order_by("code")
+
+
+class UploadView(WagtailAdminTemplateMixin, TemplateView):
+    template_name = "records/upload.html"
+    page_title = gettext_lazy("Upload scans")
+    header_icon = "upload"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.halls = list(upload_halls(request.user))
+        if not self.halls:
+            raise PermissionDenied(_("You may not register customer files"))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
+
+    def get_context_data(self, **kwargs):
+        clerks = (RoleAssignment.objects.filter(role=Role.CLERK, hall__in=self.halls, user__is_active=True)
+                  .select_related("user").order_by("hall__code", "user__username"))
+        own = next((c.hall_id for c in clerks if c.user_id == self.request.user.pk), None)
+        messages_js = {
+            "created": _("Received as customer file #%(id)s"), "refused": _("Refused"),
+            "duplicate": _("Already received: customer file #%(id)s"), "failed": _("Upload failed (HTTP %(status)s)"),
+            "uploading": _("Uploading"), "no_clerk": _("Choose a clerk first"),
+        }
+        return super().get_context_data(
+            halls=self.halls, clerks=clerks, selected_hall=own or self.halls[0].pk, categories=Category.choices,
+            endpoint=reverse("records_admin:upload_file"), messages_js=messages_js, **kwargs)
+
+
+def _fail(message, status, existing=None, user=None):
+    data = {"ok": False, "error": str(message), "existing_id": existing.pk if existing else None}
+    if existing and access.can(user, "record.view", existing):  # a link only to what the user may see
+        data["existing_url"] = inspect_url(existing)
+    return JsonResponse(data, status=status)
+
+
+def _digits(value):
+    return int(value) if (value or "").isdigit() else None
+
+
+@require_POST
+def upload_file(request):
+    """One file of the upload screen → JSON."""
+    post = request.POST
+    hall = Hall.objects.filter(pk=_digits(post.get("hall"))).first()
+    if hall is None:
+        return _fail(_("Choose a hall"), 400)
+    if not access.can(request.user, "record.create", hall):
+        return _fail(_("You may not register customer files for hall %(hall)s") % {"hall": hall.code}, 403)
+    clerk = RoleAssignment.objects.filter(role=Role.CLERK, hall=hall, user__is_active=True,
+                                          user__pk=_digits(post.get("clerk"))).select_related("user").first()
+    if clerk is None:
+        return _fail(_("Choose a clerk of hall %(hall)s") % {"hall": hall.code}, 400)
+    category = post.get("category", "")
+    if category and category not in Category.values:
+        return _fail(_("Unknown category"), 400)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return _fail(_("No file was sent"), 400)
+    try:
+        record = intake.ingest(request.user, hall=hall, clerk=clerk.user, fileobj=upload, name=upload.name,
+                               channel=Record.Channel.ADMIN, category=category, request=request)
+    except PermissionDenied as exc:
+        return _fail(exc, 403)
+    except intake.IntakeError as exc:
+        return _fail(exc.message, 400, exc.existing, request.user)
+    return JsonResponse({"ok": True, "id": record.pk, "url": inspect_url(record)}, status=201)
+
+
+# --- reconciliation --------------------------------------------------------------------------------
+
+class ReportForm(forms.Form):
+    report = forms.FileField(label=gettext_lazy("Operator report (CSV from BOSS)"))
+
+
+class ReconcileMixin(WagtailAdminTemplateMixin):
+    header_icon = "tasks"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not (request.user.is_superuser or access.grants(request.user, "record.view")):
+            raise PermissionDenied(_("You may not reconcile customer files"))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": reverse("records_admin:reconcile"), "label": _("Reconciliation")}]
+
+
+class ReconcileView(ReconcileMixin, TemplateView):
+    template_name = "records/reconcile.html"
+    page_title = gettext_lazy("Reconciliation")
+
+    def get_context_data(self, **kwargs):
+        reports = OperatorReport.objects.select_related("imported_by")[:100]
+        return super().get_context_data(form=kwargs.pop("form", None) or ReportForm(), reports=reports, **kwargs)
+
+    def post(self, request):
+        form = ReportForm(request.POST, request.FILES)
+        problems = []
+        if form.is_valid():
+            upload = form.cleaned_data["report"]
+            if upload.size > MAX_REPORT_BYTES:
+                problems = [_("The file is larger than %(limit)d MB") % {"limit": MAX_REPORT_BYTES // 2 ** 20}]
+            else:
+                try:
+                    report = reconcile.import_report(request.user, upload.read(), upload.name, request=request)
+                except reconcile.ReportError as exc:
+                    problems = exc.problems
+                else:
+                    messages.success(request, _("Report imported: %(rows)d rows") % {"rows": report.row_count})
+                    return redirect("records_admin:reconcile_result", pk=report.pk)
+        if problems:
+            messages.error(request, _("The report was not imported; nothing was saved"))
+        return self.render_to_response(self.get_context_data(form=form, problems=problems))
+
+
+class ReconcileResultView(ReconcileMixin, TemplateView):
+    template_name = "records/reconcile_result.html"
+    page_title = gettext_lazy("Reconciliation result")
+
+    @cached_property
+    def report(self):  # looked up only after ReconcileMixin's permission check
+        return get_object_or_404(OperatorReport, pk=self.kwargs["pk"])
+
+    def get_page_subtitle(self):
+        return self.report.source_name
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        result = reconcile.reconcile_report(self.report, access.visible(user, Record.objects.all()))
+        if not access.can(user, "record.view"):  # not city-wide: only report rows of halls in scope
+            codes = set(access.visible(user, Hall.objects.all()).values_list("code", flat=True))
+            result.paper_missing = [row for row in result.paper_missing if row.hall_code in codes]
+        return super().get_context_data(report=self.report, result=result, **kwargs)

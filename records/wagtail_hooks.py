@@ -1,8 +1,44 @@
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
-from .views import RecordViewSet
+from org import access
+
+from . import admin_urls
+from .views import RecordViewSet, upload_halls
+
+record_viewset = RecordViewSet("record")
+
+
+class UploadMenuItem(MenuItem):
+    def is_shown(self, request):
+        return upload_halls(request.user).exists()
+
+
+class ReconcileMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.is_superuser or bool(access.grants(request.user, "record.view"))
 
 
 @hooks.register("register_admin_viewset")
 def register_records_admin():
-    return RecordViewSet("record")
+    return record_viewset
+
+
+@hooks.register("register_admin_urls")
+def register_records_urls():
+    return [path("records/", include(admin_urls))]
+
+
+@hooks.register("register_admin_menu_item")
+def register_records_menu():
+    items = [
+        record_viewset.get_menu_item(order=1),
+        UploadMenuItem(_("Upload scans"), reverse("records_admin:upload"), name="records-upload", icon_name="upload",
+                       order=2),
+        ReconcileMenuItem(_("Reconciliation"), reverse("records_admin:reconcile"), name="records-reconcile",
+                          icon_name="tasks", order=3),
+    ]
+    return SubmenuMenuItem(_("Customer files"), Menu(items=items), name="records", icon_name="doc-full",
+                           order=record_viewset.menu_order)

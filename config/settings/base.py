@@ -152,6 +152,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
+# Watched intake folder (`manage.py watch_intake`): <hall code>/<clerk username>/<scans>.
+INTAKE_DIR = Path(env.get("INTAKE_DIR", str(VAR_DIR / "intake")))
 
 # --- Search: Elasticsearch when ELASTICSEARCH_URL is given, the database otherwise ---------------
 ELASTICSEARCH_URL = env.get_url("ELASTICSEARCH_URL", ("http", "https"))
