@@ -8,6 +8,7 @@ app_name = "records_admin"
 urlpatterns = [
     path("upload/", views.UploadView.as_view(), name="upload"),
     path("upload/file/", views.upload_file, name="upload_file"),
+    path("separator-sheet/", views.separator_sheet, name="separator_sheet"),
     path("<int:pk>/retry/", views.retry, name="retry"),
     path("<int:pk>/correct/", views.correct, name="correct"),
     path("<int:pk>/access-copy/", views.access_copy, name="access_copy"),

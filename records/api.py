@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from org import access, pii
 from org.models import Hall
 
-from . import intake, transitions
+from . import batch, intake, transitions
 from .models import Category, Page, Record
 
 
@@ -65,6 +65,12 @@ class RecordDetailSerializer(RecordSerializer):
                 entry["value"] = pii.mask(entry.get("value"))
             shown[name] = entry
         return shown
+
+
+class BatchSerializer(serializers.Serializer):
+    records = serializers.ListField(child=serializers.IntegerField())
+    separators = serializers.IntegerField()
+    refused = serializers.ListField(child=serializers.DictField())
 
 
 class UploadSerializer(serializers.Serializer):
@@ -172,6 +178,29 @@ class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 return _error(409, exc.message, existing_id=exc.existing.pk)
             return _error(400, exc.message)
         return self._detail(record.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": UploadSerializer},
+                   responses={201: BatchSerializer, **UPLOAD_ERRORS})
+    @action(detail=False, methods=["post"])
+    def batch(self, request):
+        """Register a batch scan (PDF or TIFF): it is split into customer files at the separator sheets."""
+        form = UploadSerializer(data=request.data)
+        if not form.is_valid():
+            return _error(400, _first_message(form.errors))
+        data = form.validated_data
+        hall = Hall.objects.filter(code=data["hall"]).first()
+        if hall is not None and not access.can(request.user, "record.create", hall):
+            return _error(403, _("You may not register customer files for hall %(hall)s") % {"hall": hall.code})
+        try:
+            hall, clerk = intake.resolve(data["hall"], data["clerk"])
+            result = batch.ingest_batch(request.user, hall=hall, clerk=clerk, fileobj=data["file"],
+                                        name=data["file"].name, channel=Record.Channel.API,
+                                        category=data.get("category") or "", request=request)
+        except intake.IntakeError as exc:
+            return _error(400, exc.message)
+        body = {"records": [r.pk for r in result.records], "separators": result.separators,
+                "refused": [{"name": n, "error": m, "existing_id": e.pk if e else None} for n, m, e in result.refused]}
+        return Response(body, status=status.HTTP_201_CREATED if result.records else status.HTTP_400_BAD_REQUEST)
 
     @extend_schema(request=None, responses={200: RecordDetailSerializer, 409: ErrorSerializer, **ERRORS})
     @action(detail=True, methods=["post"])

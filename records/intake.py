@@ -63,13 +63,17 @@ def max_pixels():
     return getattr(settings, "INTAKE_MAX_PIXELS", 150_000_000)
 
 
+def tmp_dir():
+    folder = Path(settings.VAR_DIR) / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def stage(fileobj, name):
     """Copy the upload to a temporary file while hashing it."""
     digest = hashlib.sha256()
     size = 0
-    tmp_dir = Path(settings.VAR_DIR) / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, path = tempfile.mkstemp(prefix="intake-", dir=tmp_dir)
+    fd, path = tempfile.mkstemp(prefix="intake-", dir=tmp_dir())
     try:
         with os.fdopen(fd, "wb") as out:
             while chunk := fileobj.read(CHUNK):

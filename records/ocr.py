@@ -27,6 +27,7 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter, Transformation
 
 from . import keyfields, pagecheck, transitions
+from .intake import tmp_dir
 from .models import Page, Record
 
 LANG = "chi_sim+eng"
@@ -231,7 +232,7 @@ def _run(record, progress):
     record.pages.filter(piece="").delete()  # rows of an earlier finished run are rebuilt
     numbers = list(range(1, scan.page_count + 1))
     todo = [n for n in numbers if n not in done]
-    with tempfile.TemporaryDirectory(prefix="ocr-", dir=_tmp_root()) as workdir:
+    with tempfile.TemporaryDirectory(prefix="ocr-", dir=tmp_dir()) as workdir:
         local = Path(workdir) / f"master.{scan.kind}"
         with scan.master.open("rb") as src, open(local, "wb") as dst:
             while chunk := src.read(1024 * 1024):
@@ -267,12 +268,6 @@ def _run(record, progress):
     return {"pages": page_count, "flagged": flagged}
 
 
-def _tmp_root():
-    root = Path(settings.VAR_DIR) / "tmp"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
-
-
 def recover_stale(minutes=10):
     """Records left running by a killed worker (no heartbeat for `minutes`) are queued again, and the
     scratch folders such a worker left behind are removed."""
@@ -281,7 +276,7 @@ def recover_stale(minutes=10):
 
     from .tasks import ocr_record
 
-    for folder in _tmp_root().glob("ocr-*"):
+    for folder in tmp_dir().glob("ocr-*"):
         if folder.stat().st_mtime < time.time() - minutes * 60:
             shutil.rmtree(folder, ignore_errors=True)
     limit = timezone.now() - timedelta(minutes=minutes)

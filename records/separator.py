@@ -12,9 +12,9 @@ from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
+
+from org.printing import cjk_font
 
 SEPARATOR_PAYLOAD = "HALLRECORDS-SEPARATOR:v1"
 
@@ -33,7 +33,6 @@ QR_TOP_MM, QR_SIZE_MM = 42.0, 90.0  # quiet zone included; ends at 132 mm, insid
 LINES_Y_MM, LINE_STEP_MM, LINE_PT = 152.0, 13.0, 17
 ENGLISH_Y_MM, ENGLISH_PT = 280.0, 10
 
-CID_FONT = "STSong-Light"
 CJK_FONT_FILE = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
 DETECT_WIDTH = 1000  # pages are downscaled to this width (grayscale) before the first decoding attempt
@@ -49,8 +48,7 @@ def _qr_image(box_size=10):
 
 def separator_sheet_pdf() -> bytes:
     """The printable A4 separator sheet as PDF bytes."""
-    if CID_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
+    font = cjk_font()
     buf = io.BytesIO()
     pdf = canvas.Canvas(buf, pagesize=A4)
     pdf.setTitle(TITLE)
@@ -60,13 +58,13 @@ def separator_sheet_pdf() -> bytes:
     def baseline(y_mm):
         return page_h - y_mm * mm
 
-    pdf.setFont(CID_FONT, TITLE_PT)
+    pdf.setFont(font, TITLE_PT)
     pdf.drawCentredString(centre_x, baseline(TITLE_Y_MM), TITLE)
 
     size = QR_SIZE_MM * mm
     pdf.drawImage(ImageReader(_qr_image()), centre_x - size / 2, baseline(QR_TOP_MM) - size, size, size)
 
-    pdf.setFont(CID_FONT, LINE_PT)
+    pdf.setFont(font, LINE_PT)
     for i, line in enumerate(INSTRUCTIONS):
         pdf.drawCentredString(centre_x, baseline(LINES_Y_MM + i * LINE_STEP_MM), line)
 

@@ -6,14 +6,14 @@ again, whatever the form says.
 """
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 from wagtail.admin import messages
 from wagtail.admin.ui.tables import Column
@@ -26,7 +26,7 @@ from org.admin_scope import ScopedIndexView, ScopedInspectView, ScopedViewSetMix
 from org.models import Hall, RoleAssignment
 from org.roles import Role
 
-from . import intake, keyfields, reconcile, transitions
+from . import batch, intake, keyfields, reconcile, separator, transitions
 from .models import Category, OperatorReport, Record, Scan
 
 FIELD_LABELS = {
@@ -204,6 +204,7 @@ class UploadView(WagtailAdminTemplateMixin, TemplateView):
             "created": _("Received as customer file #%(id)s"), "refused": _("Refused"),
             "duplicate": _("Already received: customer file #%(id)s"), "failed": _("Upload failed (HTTP %(status)s)"),
             "uploading": _("Uploading"), "no_clerk": _("Choose a clerk first"),
+            "split": _("Split into %(count)s customer files:"),
         }
         return super().get_context_data(
             halls=self.halls, clerks=clerks, selected_hall=own or self.halls[0].pk, categories=Category.choices,
@@ -240,6 +241,8 @@ def upload_file(request):
     upload = request.FILES.get("file")
     if upload is None:
         return _fail(_("No file was sent"), 400)
+    if post.get("split"):
+        return _split(request, hall, clerk.user, upload, category)
     try:
         record = intake.ingest(request.user, hall=hall, clerk=clerk.user, fileobj=upload, name=upload.name,
                                channel=Record.Channel.ADMIN, category=category, request=request)
@@ -248,6 +251,29 @@ def upload_file(request):
     except intake.IntakeError as exc:
         return _fail(exc.message, 400, exc.existing, request.user)
     return JsonResponse({"ok": True, "id": record.pk, "url": inspect_url(record)}, status=201)
+
+
+def _split(request, hall, clerk, upload, category):
+    try:
+        result = batch.ingest_batch(request.user, hall=hall, clerk=clerk, fileobj=upload, name=upload.name,
+                                    channel=Record.Channel.ADMIN, category=category, request=request)
+    except PermissionDenied as exc:
+        return _fail(exc, 403)
+    except intake.IntakeError as exc:
+        return _fail(exc.message, 400, exc.existing, request.user)
+    return JsonResponse({
+        "ok": bool(result.records), "error": "；".join(message for _, message, _ in result.refused),
+        "records": [{"id": r.pk, "url": inspect_url(r)} for r in result.records],
+        "refused": [{"name": name, "error": message} for name, message, _ in result.refused],
+    }, status=201 if result.records else 400)
+
+
+@require_GET
+def separator_sheet(request):
+    """The printable separator sheet (PDF) for batch scanning."""
+    response = HttpResponse(separator.separator_sheet_pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="separator-sheet.pdf"'
+    return response
 
 
 # --- reconciliation --------------------------------------------------------------------------------

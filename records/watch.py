@@ -12,7 +12,6 @@ from itertools import count
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
-from django.db import close_old_connections
 from django.utils import translation
 
 from . import intake
@@ -98,7 +97,6 @@ class Watcher:
 
     def run_once(self):
         """One pass over the tree; returns (taken, waiting) counts."""
-        close_old_connections()
         taken = waiting = 0
         present = set()
         with translation.override(LANGUAGE):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from records import intake
+from records import batch, intake
 from records.models import Category, Page, Record
 
 
@@ -27,6 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--hall", required=True)
         parser.add_argument("--clerk", required=True, help="username of the clerk whose files these are")
         parser.add_argument("--category", choices=[c.value for c in Category])
+        parser.add_argument("--split", action="store_true",
+                            help="a PATH is a batch scan: split it into customer files at the separator sheets")
         parser.add_argument("--wait", action="store_true", help="show progress until OCR has finished")
 
     def handle(self, *args, **options):
@@ -37,19 +39,30 @@ class Command(BaseCommand):
         created, failed = [], 0
         for path in _files(options["paths"]):
             try:
-                with open(path, "rb") as fh:
-                    record = intake.ingest(clerk, hall=hall, clerk=clerk, fileobj=fh, name=path.name,
-                                           channel=Record.Channel.COMMAND, category=options["category"] or "")
+                result = self._ingest(path, hall, clerk, options)
             except intake.IntakeError as error:
                 failed += 1
                 self.stderr.write(f"未接收 {path}: {error.message}")
                 continue
-            created.append(record.pk)
-            self.stdout.write(f"{record.pk}\t{path}\t{record.page_count} 页")
+            for record in result.records:
+                created.append(record.pk)
+                self.stdout.write(f"{record.pk}\t{path}\t{record.page_count} 页")
+            for part, message, _existing in result.refused:
+                failed += 1
+                self.stderr.write(f"未接收 {path} 的 {part}: {message}")
         if options["wait"] and created:
             self._wait(created)
         if failed:
             raise CommandError(f"{failed} 个文件未接收（原因见上）")
+
+    @staticmethod
+    def _ingest(path, hall, clerk, options):
+        with open(path, "rb") as fh:
+            kwargs = {"hall": hall, "clerk": clerk, "fileobj": fh, "name": path.name,
+                      "channel": Record.Channel.COMMAND, "category": options["category"] or ""}
+            if options["split"]:
+                return batch.ingest_batch(clerk, **kwargs)
+            return batch.BatchResult(records=[intake.ingest(clerk, **kwargs)])
 
     def _wait(self, ids):
         """Progress bar over all pages until every record has left the OCR queue."""

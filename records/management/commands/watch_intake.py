@@ -2,6 +2,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.db import close_old_connections
 from django.core.management.base import BaseCommand
 
 from records.watch import Watcher
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         self.stdout.write(f"监视 {root}（每 {options['interval']:g} 秒一次，Ctrl+C 停止）")
         try:
             while True:
+                close_old_connections()  # a long-running loop: drop a connection the database closed
                 watcher.run_once()
                 time.sleep(options["interval"])
         except KeyboardInterrupt:

@@ -45,7 +45,13 @@
     function finish(item, status, data) {
         item.progress.remove();
         item.result.textContent = "";
-        if (data && data.ok) {
+        if (data && data.ok && data.records) {  // a batch split at separator sheets
+            item.li.dataset.result = "created";
+            item.result.className = "records-result--created";
+            item.result.append(format(text.split, {count: data.records.length}) + " ");
+            for (const record of data.records) item.result.append(link(record.url, "#" + record.id), " ");
+            for (const part of data.refused) item.result.append(" " + text.refused + " " + part.name + ": " + part.error);
+        } else if (data && data.ok) {
             item.li.dataset.result = "created";
             item.result.className = "records-result--created";
             item.result.append(link(data.url, format(text.created, {id: data.id})));
@@ -67,6 +73,7 @@
         body.append("hall", item.hall);
         body.append("clerk", item.clerk);
         body.append("category", item.category);
+        if (item.split) body.append("split", "1");
         body.append("file", item.file, item.file.name);
         const xhr = new XMLHttpRequest();
         xhr.open("POST", form.dataset.endpoint);
@@ -106,7 +113,7 @@
             li.append(name, progress, result);
             results.append(li);
             queue.push({file, li, progress, result, hall: hall.value, clerk: clerk.value,
-                        category: form.elements.category.value});
+                        category: form.elements.category.value, split: form.elements.split.checked});
         }
         next();
     }
