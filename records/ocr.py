@@ -32,6 +32,7 @@ from .models import Page, Record
 
 LANG = "chi_sim+eng"
 RASTER_DPI = 300
+BILEVEL = [255 if v > pagecheck.INK_THRESHOLD else 0 for v in range(256)]  # grey → black/white table
 PSM = "4"  # one column of lines: keeps a form's "label: value" lines together, ignores speckle
 
 
@@ -91,7 +92,7 @@ def _tesseract(image, workdir, number):
     """One Tesseract run on the binarised page → (text, mean word confidence, text-only PDF page)."""
     base = Path(workdir) / f"p{number}"
     source = base.with_suffix(".tif")
-    image.point(lambda v: 255 if v > pagecheck.INK_THRESHOLD else 0).convert("1").save(source, "TIFF", compression="group4")
+    image.point(BILEVEL, "1").save(source, "TIFF", compression="group4")
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     result = subprocess.run(["tesseract", str(source), str(base), "-l", LANG, "--dpi", str(RASTER_DPI), "--psm", PSM,
                              "-c", "textonly_pdf=1", "pdf", "txt", "tsv"], capture_output=True, env=env, timeout=600)

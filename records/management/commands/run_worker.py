@@ -25,7 +25,7 @@ class Command(BaseCommand):
             self.stdout.write(f"重新排队 / re-queued OCR of records {requeued}")
         processes = max(1, options["processes"])
         if processes == 1:
-            worker_args = ["--interval", "1", "--no-startup-delay"]
+            worker_args = ["--interval", "0.2", "--no-startup-delay"]
             if options["batch"]:
                 worker_args.append("--batch")
             call_command("db_worker", *worker_args)
