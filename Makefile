@@ -30,8 +30,9 @@ $(STAMP)/messages.done: $(wildcard locale/*/LC_MESSAGES/django.po)
 run: setup
 	@$(PY) manage.py load_demo
 	@echo "登录 / sign in: http://127.0.0.1:8000/admin/  (any user above, password demo-pass-2026)"
-	@trap 'kill $$worker 2>/dev/null' EXIT; \
-	$(PY) manage.py db_worker --interval 1 & worker=$$!; \
+	@trap 'kill $$worker $$watcher 2>/dev/null' EXIT; \
+	$(PY) manage.py run_worker & worker=$$!; \
+	$(PY) manage.py watch_intake & watcher=$$!; \
 	$(PY) manage.py runserver 127.0.0.1:8000 --noreload
 
 services:

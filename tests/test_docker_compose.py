@@ -103,7 +103,7 @@ def test_services_exist():
     assert services["db"]["image"].startswith("postgres:15")
     assert "pg_isready" in str(services["db"]["healthcheck"]["test"])
     assert services["s3"]["image"].startswith("versity/versitygw:")
-    assert "db_worker" in services["worker"]["command"]
+    assert "run_worker" in services["worker"]["command"]
     web_command = " ".join(services["web"]["command"])
     assert "migrate --noinput" in web_command and "gunicorn config.wsgi:application" in web_command
 

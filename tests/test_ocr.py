@@ -173,3 +173,31 @@ def test_killed_worker_resumes_without_duplicates_or_orphans(tmp_path):
                     str(record_id))[0][0]
     assert attempts == 2
     assert not list((tmp_path / "tmp").glob("ocr-*"))  # the killed run's scratch folder was cleared
+
+
+def test_ingest_wait_shows_progress_until_ocr_ends(tmp_path):
+    """`ingest --wait` with a running worker: a progress bar, then each record's outcome."""
+    from tests.conftest import on_postgres
+
+    if on_postgres():
+        pytest.skip("database-independent; runs in the SQLite pass")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DATABASE_URL"))}
+    env.update(APP_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings.dev")
+
+    def manage(*args):
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=600)
+
+    assert manage("migrate", "-v0").returncode == 0 and manage("load_demo").returncode == 0
+    scan = tmp_path / "form.png"
+    form_page(form_lines(transaction_no="SC2026110500555"), seed=4).save(scan, dpi=(300, 300))
+    worker = subprocess.Popen([sys.executable, "manage.py", "run_worker"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        out = manage("ingest", str(scan), "--hall", "H11", "--clerk", "clerk-H11", "--wait")
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    assert out.returncode == 0, out.stderr
+    assert "OCR [" in out.stdout and "1/1" in out.stdout
+    assert out.stdout.strip().splitlines()[-1].split("\t")[1] in ("OCR done", "已识别")
