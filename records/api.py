@@ -58,13 +58,19 @@ class RecordDetailSerializer(RecordSerializer):
 
     @extend_schema_field(serializers.DictField(child=KeyFieldSerializer()))
     def get_key_fields(self, record):
-        shown = {}
-        for name, entry in (record.fields or {}).items():
-            entry = dict(entry)
-            if name == "id_number":
-                entry["value"] = pii.mask(entry.get("value"))
-            shown[name] = entry
-        return shown
+        return record.public_fields()
+
+
+def _upload_form(request):
+    """(validated upload fields, None) or (None, error response): bad fields 400, another hall 403."""
+    form = UploadSerializer(data=request.data)
+    if not form.is_valid():
+        return None, _error(400, _first_message(form.errors))
+    data = form.validated_data
+    hall = Hall.objects.filter(code=data["hall"]).first()
+    if hall is not None and not access.can(request.user, "record.create", hall):
+        return None, _error(403, _("You may not register customer files for hall %(hall)s") % {"hall": hall.code})
+    return data, None
 
 
 class BatchSerializer(serializers.Serializer):
@@ -160,13 +166,9 @@ class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                    responses={201: RecordDetailSerializer, **UPLOAD_ERRORS})
     def create(self, request):
         """Register one scanned file (PDF, TIFF, JPEG, PNG) as a new customer file; OCR is queued."""
-        form = UploadSerializer(data=request.data)
-        if not form.is_valid():
-            return _error(400, _first_message(form.errors))
-        data = form.validated_data
-        hall = Hall.objects.filter(code=data["hall"]).first()
-        if hall is not None and not access.can(request.user, "record.create", hall):
-            return _error(403, _("You may not register customer files for hall %(hall)s") % {"hall": hall.code})
+        data, refusal = _upload_form(request)
+        if refusal:
+            return refusal
         try:
             hall, clerk = intake.resolve(data["hall"], data["clerk"])
             upload = data["file"]
@@ -184,13 +186,9 @@ class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=False, methods=["post"])
     def batch(self, request):
         """Register a batch scan (PDF or TIFF): it is split into customer files at the separator sheets."""
-        form = UploadSerializer(data=request.data)
-        if not form.is_valid():
-            return _error(400, _first_message(form.errors))
-        data = form.validated_data
-        hall = Hall.objects.filter(code=data["hall"]).first()
-        if hall is not None and not access.can(request.user, "record.create", hall):
-            return _error(403, _("You may not register customer files for hall %(hall)s") % {"hall": hall.code})
+        data, refusal = _upload_form(request)
+        if refusal:
+            return refusal
         try:
             hall, clerk = intake.resolve(data["hall"], data["clerk"])
             result = batch.ingest_batch(request.user, hall=hall, clerk=clerk, fileobj=data["file"],

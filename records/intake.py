@@ -26,7 +26,7 @@ from org.models import Hall, User
 from org.roles import Role
 
 from . import transitions
-from .models import Record, Scan
+from .models import Scan
 
 CHUNK = 1024 * 1024
 MAGIC = ((b"%PDF-", "pdf"), (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"\xff\xd8\xff", "jpeg"),

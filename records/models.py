@@ -97,6 +97,11 @@ class Record(models.Model):
     def id_number_masked(self):
         return mask(self.id_number)
 
+    def public_fields(self):
+        """The key fields as shown anywhere: the ID number is masked (it is stored masked too)."""
+        return {name: ({**entry, "value": mask(entry.get("value"))} if name == "id_number" else dict(entry))
+                for name, entry in (self.fields or {}).items()}
+
     @property
     def flagged_fields(self):
         return [name for name, f in (self.fields or {}).items() if f.get("problem")]

@@ -6,7 +6,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import pytest
 from django.core.files.base import ContentFile
 from storages.backends.s3 import S3Storage
 

@@ -33,15 +33,6 @@ def _text(name, value):
     return f"{choices[value]}（{value}）" if value in choices else value
 
 
-def _key_fields(record):
-    shown = {}
-    for name, entry in (record.fields or {}).items():
-        entry = dict(entry)
-        if name == "id_number":
-            entry["value"] = pii.mask(entry.get("value"))
-        shown[name] = entry
-    return shown
-
 
 class Command(BaseCommand):
     help = "Show one customer file (record show ID) or list customer files (record list)."
@@ -101,7 +92,7 @@ class Command(BaseCommand):
         events = AuditEvent.objects.filter(object_type="records.record", object_id=str(record.pk)).order_by("seq")
         return {
             "record": columns,
-            "key_fields": _key_fields(record),
+            "key_fields": record.public_fields(),
             "pages": list(record.pages.order_by("number").values(
                 "number", "dpi", "skew", "ink_ratio", "confidence", "warnings", "problems")),
             "scans": list(record.scans.values("original_name", "kind", "size", "sha256", "page_count")),
