@@ -22,9 +22,9 @@ $(VENV)/.installed: requirements.lock
 	@$(PY) -m pip install -q -r requirements.lock
 	@touch $@
 
-$(STAMP)/messages.done: $(wildcard locale/*/LC_MESSAGES/django.po)
+$(STAMP)/messages.done: $(wildcard locale/*/LC_MESSAGES/django.po */locale/*/LC_MESSAGES/django.po)
 	@mkdir -p $(STAMP)
-	@$(PY) manage.py compilemessages -v0 --ignore=.venv
+	@$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=var --ignore=.cache
 	@touch $@
 
 run: setup
