@@ -1,3 +1,4 @@
+import argparse
 import os
 import subprocess
 import sys
@@ -6,6 +7,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from config import periodic
 from records import ocr
 
 
@@ -16,6 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--batch", action="store_true", help="process what is queued, then exit")
         parser.add_argument("--stale-minutes", type=int, default=2)
+        parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
         parser.add_argument("--processes", type=int, default=1,
                             help="worker processes; OCR threads are shared out among them")
 
@@ -24,6 +27,12 @@ class Command(BaseCommand):
         if requeued:
             self.stdout.write(f"重新排队 / re-queued OCR of records {requeued}")
         processes = max(1, options["processes"])
+        if options["child"]:
+            pass  # the periodic jobs run once per worker, in its top-level process
+        elif options["batch"]:
+            periodic.run_once()
+        else:
+            periodic.start()
         if processes == 1:
             worker_args = ["--interval", "0.2", "--no-startup-delay"]
             if options["batch"]:
@@ -32,7 +41,7 @@ class Command(BaseCommand):
             return
         threads = max(1, (settings.OCR_THREADS or os.cpu_count() or 1) // processes)
         env = {**os.environ, "OCR_THREADS": str(threads)}
-        command = [sys.executable, sys.argv[0], "run_worker", "--processes", "1", "--stale-minutes", "100000"]
+        command = [sys.executable, sys.argv[0], "run_worker", "--processes", "1", "--stale-minutes", "100000", "--child"]
         if options["batch"]:
             command.append("--batch")
         children = [subprocess.Popen(command, env=env) for _ in range(processes)]

@@ -1,0 +1,58 @@
+"""Periodic jobs of the worker: an app registers a job in its AppConfig.ready() with
+
+    from config import periodic
+    periodic.register("search.flush_outbox", 5, flush_outbox)      # every 5 seconds
+
+`run_worker` runs the due jobs in one background thread of its top-level process (and each job once
+with --batch). A failing job is logged and tried again at its next turn; it never stops the worker.
+"""
+import logging
+import threading
+import time
+
+from django.db import close_old_connections
+
+log = logging.getLogger(__name__)
+JOBS = {}
+
+
+def register(name, seconds, func):
+    JOBS[name] = (seconds, func)
+
+
+def run_once(names=None):
+    """Run every registered job (or those named) now; return {name: error or None}."""
+    results = {}
+    for name, (_, func) in sorted(JOBS.items()):
+        if names is None or name in names:
+            results[name] = _call(name, func)
+    return results
+
+
+def _call(name, func):
+    try:
+        func()
+        return None
+    except Exception as exc:  # a job's failure must not stop the others or the worker
+        log.exception("periodic job %s failed", name)
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        close_old_connections()
+
+
+def loop(stop, tick=1.0):
+    due = {name: 0.0 for name in JOBS}
+    while not stop.is_set():
+        now = time.monotonic()
+        for name, (seconds, func) in sorted(JOBS.items()):
+            if now >= due.get(name, 0.0):
+                _call(name, func)
+                due[name] = time.monotonic() + seconds
+        stop.wait(tick)
+
+
+def start():
+    """Start the job thread; returns the Event that stops it."""
+    stop = threading.Event()
+    threading.Thread(target=loop, args=(stop,), name="periodic-jobs", daemon=True).start()
+    return stop
