@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditEvent(models.Model):
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
     seq = models.BigIntegerField(_("Sequence"), unique=True)
     created_at = models.DateTimeField(_("Time"), db_index=True)
     actor = models.ForeignKey(
@@ -33,6 +34,7 @@ class AuditEvent(models.Model):
 
 class ChainHead(models.Model):
     """One row holding the last sequence number and hash; locked while a row is appended."""
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)

@@ -10,6 +10,7 @@ from .roles import ALLOWED_SCOPES, Role, ScopeKind
 
 class Department(models.Model):
     """A department of the city company (市场部, 办公室 ...); owns handbook procedures."""
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
 
     code = models.SlugField(_("Code"), max_length=30, unique=True)
     name = models.CharField(_("Name"), max_length=60, unique=True)
@@ -24,6 +25,7 @@ class Department(models.Model):
 
 
 class Branch(models.Model):
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
     code = models.CharField(_("Code"), max_length=20, unique=True)
     name = models.CharField(_("Name"), max_length=60, unique=True)
 
@@ -39,6 +41,7 @@ class Branch(models.Model):
 
 
 class Hall(models.Model):
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
     class Kind(models.TextChoices):
         SELF_RUN = "self", _("Self-run hall")
         PARTNER = "partner", _("Partner hall")
@@ -82,6 +85,7 @@ class User(AbstractUser):
 
 class RoleAssignment(models.Model):
     """A user holds a role inside a scope: one hall, one branch, or all of the city."""
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("User"))
     role = models.CharField(_("Role"), max_length=20, choices=Role.choices)

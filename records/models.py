@@ -18,6 +18,7 @@ class Category(models.TextChoices):
 
 class BusinessType(models.Model):
     """The admin-kept table: which business type falls into which category."""
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
 
     name = models.CharField(_("Business type"), max_length=60, unique=True)
     category = models.CharField(_("Category"), max_length=20, choices=Category.choices)
@@ -36,6 +37,7 @@ def _today():
 
 
 class Record(models.Model):
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
         OCR_QUEUED = "ocr_queued", _("OCR queued")
@@ -112,6 +114,7 @@ class Record(models.Model):
 
 class Scan(models.Model):
     """The original file as scanned: the preservation master, kept untouched (DA/T 31-2017)."""
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
 
     class Kind(models.TextChoices):
         PDF = "pdf", "PDF"
@@ -140,6 +143,7 @@ class Scan(models.Model):
 
 class Page(models.Model):
     """One page of a record: its OCR text and DA/T 31-2017 page checks."""
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
 
     record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="pages")
     number = models.PositiveIntegerField(_("Page"))
@@ -164,6 +168,7 @@ class Page(models.Model):
 
 class OperatorReport(models.Model):
     """One imported clerk operation report (营业员操作报表) from the billing system (BOSS)."""
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
 
     source_name = models.CharField(_("File"), max_length=255)
     sha256 = models.CharField(max_length=64, unique=True, editable=False)
@@ -182,6 +187,7 @@ class OperatorReport(models.Model):
 
 
 class ReportRow(models.Model):
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
     report = models.ForeignKey(OperatorReport, on_delete=models.CASCADE, related_name="rows")
     line = models.PositiveIntegerField()
     transaction_no = models.CharField(_("Transaction number"), max_length=40, db_index=True)

@@ -34,6 +34,8 @@ LANG = "chi_sim+eng"
 RASTER_DPI = 300
 BILEVEL = [255 if v > pagecheck.INK_THRESHOLD else 0 for v in range(256)]  # grey → black/white table
 PSM = "4"  # one column of lines: keeps a form's "label: value" lines together, ignores speckle
+# Inverted-text retries are for light-on-dark print, which paper forms do not have.
+TESSERACT_CONFIG = ["-c", "tessedit_do_invert=0"]
 
 
 class OcrFailure(Exception):
@@ -95,7 +97,7 @@ def _tesseract(image, workdir, number):
     image.point(BILEVEL, "1").save(source, "TIFF", compression="group4")
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     result = subprocess.run(["tesseract", str(source), str(base), "-l", LANG, "--dpi", str(RASTER_DPI), "--psm", PSM,
-                             "-c", "textonly_pdf=1", "pdf", "txt", "tsv"], capture_output=True, env=env, timeout=600)
+                             *TESSERACT_CONFIG, "-c", "textonly_pdf=1", "pdf", "txt", "tsv"], capture_output=True, env=env, timeout=600)
     if result.returncode != 0:
         raise OcrFailure(f"Tesseract: {result.stderr.decode(errors='replace').strip()[-300:]}")
     text = base.with_suffix(".txt").read_text(encoding="utf-8")
