@@ -3,7 +3,7 @@
 deletes them only once the backend has them. While the backend is down the rows wait."""
 import logging
 
-from django.db.models import Min
+from django.db.models import F, Min
 
 from . import backends, registry
 from .models import OutboxEntry
@@ -24,7 +24,8 @@ def flush(limit=None, backend=None):
     backend = backend or backends.get()
     done = 0
     while limit is None or done < limit:
-        rows = list(OutboxEntry.objects.order_by("id")[:BATCH])
+        known = [d.name for d in registry.all_types()]  # rows of a type not registered here wait
+        rows = list(OutboxEntry.objects.filter(doctype__in=known).order_by("id")[:BATCH])
         if not rows:
             break
         latest = {}
@@ -35,14 +36,10 @@ def flush(limit=None, backend=None):
             by_type.setdefault(name, ([], []))[1 if delete else 0].append(pk)
         try:
             for name, (upserts, deletes) in by_type.items():
-                try:
-                    doctype = registry.get(name)
-                except LookupError:
-                    log.warning("outbox: dropping changes of unregistered type %s", name)
-                    continue
-                backend.apply(doctype, upserts, deletes)
+                backend.apply(registry.get(name), upserts, deletes)
         except backends.Unavailable as exc:
-            OutboxEntry.objects.filter(pk__in=[r.pk for r in rows]).update(last_error=str(exc)[:500])
+            OutboxEntry.objects.filter(pk__in=[r.pk for r in rows]).update(last_error=str(exc)[:500],
+                                                                         attempts=F("attempts") + 1)
             raise
         OutboxEntry.objects.filter(pk__in=[r.pk for r in rows]).delete()
         done += len(rows)

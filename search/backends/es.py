@@ -132,14 +132,15 @@ class ElasticsearchBackend:
                 pks = []
                 for pk in doctype.all_pks():
                     pks.append(pk)
-                    if len(pks) == CHUNK:
+                    if len(pks) == 5 * CHUNK:
                         yield from self._docs(new, doctype, pks)
                         pks = []
                 if pks:
                     yield from self._docs(new, doctype, pks)
 
-            for ok, item in helpers.streaming_bulk(self.client, actions(), chunk_size=CHUNK,
-                                                   raise_on_error=True):
+            # documents are built in this thread while two threads send chunks to Elasticsearch
+            for ok, item in helpers.parallel_bulk(self.client, actions(), thread_count=2, queue_size=4,
+                                                  chunk_size=CHUNK, raise_on_error=True):
                 count += 1
                 if progress and count % 10000 == 0:
                     progress(count)
