@@ -1,6 +1,10 @@
 """The record document: what of a customer file goes into the index (never the ID number itself, only its
 keyed lookup hash)."""
+import re
+
 from django.urls import reverse
+
+from org.pii import mask
 
 from records.models import Page, Record
 
@@ -20,6 +24,15 @@ def record_custody(record):
     return {"volume": None, "holder": None}
 
 
+# An ID number written anywhere in the OCR text (18 characters, or the old 15 digits) is masked before it
+# reaches the index: the number itself is only ever searchable through its keyed hash.
+ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+
+
+def scrub(text):
+    return ID_IN_TEXT.sub(lambda m: mask(m.group()), text or "")
+
+
 RECORD_COLUMNS = ("id", "hall_id", "transaction_no", "customer_name", "service_number", "id_number_hash",
                   "category", "status", "business_type", "business_date", "fields")
 
@@ -27,7 +40,7 @@ RECORD_COLUMNS = ("id", "hall_id", "transaction_no", "customer_name", "service_n
 def record_document(record, pages, hall, url):
     """One document from a record's column values (a dict), its pages [(text, problems)], its Hall and the
     inspect URL without the id."""
-    text = "\n".join(t for t, _ in pages if t)
+    text = scrub("\n".join(t for t, _ in pages if t))
     flagged = any(f.get("problem") for f in (record["fields"] or {}).values())
     has_errors = flagged or record["status"] == Record.Status.OCR_FAILED or any(p for _, p in pages)
     title = " ".join(x for x in (record["transaction_no"] or "", record["customer_name"], record["business_type"])

@@ -84,6 +84,17 @@ def test_numbers_and_id_number_by_hash(corpus, users):
     assert "11010519491231002X" not in dumped and "510302199001011234" not in dumped
 
 
+def test_id_number_in_the_ocr_text_is_never_indexed(any_backend, make_record, users):
+    record = make_record("H11", id_number="11010519491231002X", customer_name="孔乙己")
+    _page(record, "证件号码 11010519491231002X 旧证 110105491231002 服务号码 13800001234")
+    sync(any_backend)
+    result = search(users("archivist"), "孔乙己")
+    dumped = json.dumps([h.source for h in result.hits], ensure_ascii=False) + str(result.hits[0].snippet)
+    assert "11010519491231002X" not in dumped and "110105491231002" not in dumped
+    assert "1101**********002X" in dumped and "13800001234" in dumped
+    assert ids(search(users("archivist"), "11010519491231002X")) == [record.pk]
+
+
 def test_facets_filters_and_dates(corpus, users):
     archivist = users("archivist")
     result = search(archivist, "", category="ownership")
