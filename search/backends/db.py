@@ -15,9 +15,12 @@ from ..query import Hit, SearchResult
 CHUNK = 500
 
 
-def _fts(words):
-    """A condition: the document has every bigram of every word."""
-    terms = [t for w in words for t in zh.query_terms(w)]
+HASH_TOKEN = "idh"  # the ID-number hash is a term of its own: "idh<hex>"
+
+
+def _fts(words=(), terms=()):
+    """A condition: the document has every bigram of every word (and every given term)."""
+    terms = [t for w in words for t in zh.query_terms(w)] + list(terms)
     if connection.vendor == "postgresql":
         sql = ("SELECT id FROM search_searchdoc WHERE to_tsvector('simple', terms) @@ "
                "plainto_tsquery('simple', %s)")
@@ -39,8 +42,15 @@ class DatabaseBackend:
         return SearchDoc(doctype=doctype.name, object_id=str(doc["id"]), hall_id=doc.get("hall_id"),
                          branch_id=doc.get("branch_id"), date=date or None,
                          title=str(doc.get(doctype.title_field) or ""), body=body,
-                         terms=zh.index_terms(" ".join(str(doc.get(f) or "") for f in doctype.text_fields)),
-                         data=doc)
+                         terms=self._terms(doctype, doc), data=doc)
+
+    def _terms(self, doctype, doc):
+        """The text fields' words and bigrams, the exact fields' values, the ID-number hash."""
+        words = " ".join(str(doc.get(f) or "") for f in (*doctype.text_fields, *doctype.exact_fields))
+        terms = zh.index_terms(words)
+        if doctype.hash_field and doc.get(doctype.hash_field):
+            terms += f" {HASH_TOKEN}{doc[doctype.hash_field]}"
+        return terms
 
     def apply(self, doctype, upserts, deletes):
         with transaction.atomic():
@@ -75,13 +85,9 @@ class DatabaseBackend:
         if not scope.everything:
             docs = docs.filter(Q(hall_id__in=scope.hall_ids) | Q(branch_id__in=scope.branch_ids))
         if parsed.id_hash:
-            docs = docs.filter(**{f"data__{doctype.hash_field}": parsed.id_hash})
-        if parsed.words:
-            match = _fts(parsed.words)
-            if parsed.exact:
-                for name in doctype.exact_fields:
-                    match |= Q(**{f"data__{name}": parsed.exact})
-            docs = docs.filter(match)
+            docs = docs.filter(_fts(terms=[HASH_TOKEN + parsed.id_hash]))
+        if parsed.words:  # the exact fields' values are terms too, so a typed number matches here
+            docs = docs.filter(_fts(parsed.words))
         for name, values in parsed.filters.items():
             docs = docs.filter(**{f"data__{name}__in": values})
         if parsed.date_from:
