@@ -2,15 +2,11 @@
 # Start a local single-node Elasticsearch for tests and `make services` (idempotent: if it already
 # answers on the port, nothing is done). Runs as the unprivileged user ${ES_RUN_USER:-esrunner}
 # (created if missing; Elasticsearch refuses root) on 127.0.0.1:${ES_TEST_PORT:-9250}, security off,
-# 512 MB heap, disk watermarks relaxed, data and logs under .cache/es/node-<port> (or $ES_NODE_DIR).
+# 512 MB heap, disk watermarks relaxed, data and logs under <base>/node-<port> (see es-paths.sh).
 # Prints the URL on stdout; writes it to .cache/es-url for the default port.
 set -euo pipefail
-VERSION="${ES_VERSION:-8.19.7}"
-PORT="${ES_TEST_PORT:-9250}"
-RUN_USER="${ES_RUN_USER:-esrunner}"
-REPO_ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
-ES_HOME="$REPO_ROOT/.cache/es/elasticsearch-$VERSION"
-NODE_DIR="${ES_NODE_DIR:-$REPO_ROOT/.cache/es/node-$PORT}"
+# shellcheck source=es-paths.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/es-paths.sh"
 URL="http://127.0.0.1:$PORT"
 START_TIMEOUT="${ES_START_TIMEOUT:-120}"
 log() { printf 'es-start: %s\n' "$*" >&2; }
@@ -21,7 +17,13 @@ if healthy; then
     echo "$URL"
     exit 0
 fi
-[[ -x "$ES_HOME/bin/elasticsearch" ]] || bash "$REPO_ROOT/scripts/es-install.sh"
+[[ -x "$INSTALLED/bin/elasticsearch" ]] || bash "$REPO_ROOT/scripts/es-install.sh"
+if [[ ! -x "$ES_HOME/bin/elasticsearch" ]]; then  # the runner cannot reach the repository: use a copy
+    mkdir -p "$ES_BASE"
+    rm -rf "$ES_HOME.tmp"
+    cp -r "$INSTALLED" "$ES_HOME.tmp"
+    mv "$ES_HOME.tmp" "$ES_HOME"
+fi
 
 if ! id "$RUN_USER" >/dev/null 2>&1; then
     if [[ "$(id -u)" -eq 0 ]]; then
@@ -55,6 +57,7 @@ if [[ "$(id -u)" -eq 0 ]]; then
     chown -R "$RUN_USER" "$NODE_DIR"
     # The distribution only has to be readable by the runner.
     chmod -R o+rX "$ES_HOME"
+    chmod o+x "$ES_BASE"
 fi
 
 PID_FILE="$NODE_DIR/es.pid"

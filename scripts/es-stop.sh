@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Stop the Elasticsearch node started by scripts/es-start.sh on ${ES_TEST_PORT:-9250} (idempotent).
 set -euo pipefail
-PORT="${ES_TEST_PORT:-9250}"
-REPO_ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
-NODE_DIR="${ES_NODE_DIR:-$REPO_ROOT/.cache/es/node-$PORT}"
+# shellcheck source=es-paths.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/es-paths.sh"
 PID_FILE="$NODE_DIR/es.pid"
 [[ -f "$PID_FILE" ]] || exit 0
 pid="$(cat "$PID_FILE")"

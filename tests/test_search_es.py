@@ -23,7 +23,8 @@ PRIVATE_PORT = 9261
 
 
 def _node(action, port):
-    env = {**os.environ, "ES_TEST_PORT": str(port), "ES_NODE_DIR": str(ROOT / f".cache/es/node-test-{port}")}
+    env = {**os.environ, "ES_TEST_PORT": str(port)}
+    env.pop("ES_NODE_DIR", None)
     done = subprocess.run(["bash", str(ROOT / f"scripts/es-{action}.sh")], env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
