@@ -82,6 +82,7 @@ def test_numbers_and_id_number_by_hash(corpus, users):
     everything = search(archivist, "", category=["ownership", "general"])
     dumped = json.dumps([h.source for h in everything.hits], ensure_ascii=False)
     assert "11010519491231002X" not in dumped and "510302199001011234" not in dumped
+    assert all("id_hash" not in h.source for h in everything.hits)  # matched on, never handed out
 
 
 def test_id_number_in_the_ocr_text_is_never_indexed(any_backend, make_record, users):

@@ -119,9 +119,9 @@ class DatabaseBackend:
             order = ["-date", "-id"]
         start = (parsed.page - 1) * parsed.per_page
         page = list(docs.order_by(*order)[start:start + parsed.per_page])
-        words = [t for w in parsed.words for t in [w]] if parsed.words else []
-        hits = [Hit(id=d.object_id, source=d.data, snippet=mark_safe(zh.snippet(d.body or d.title, words)))
-                for d in page]
+        words = list(parsed.words)
+        hits = [Hit(id=d.object_id, source={k: v for k, v in d.data.items() if k != doctype.hash_field},
+                    snippet=mark_safe(zh.snippet(d.body or d.title, words))) for d in page]
         facets = self._facets(doctype, docs)
         took = (time.perf_counter() - started) * 1000
         return SearchResult(hits=hits, total=total, facets=facets, page=parsed.page, per_page=parsed.per_page,

@@ -201,6 +201,8 @@ class ElasticsearchBackend:
             filters.append(Q("range", **{doctype.date_field: bounds}))
         s = Search(using=self.client, index=self.alias(doctype)).query(Q("bool", must=must, filter=filters))
         s = s.extra(track_total_hits=True)
+        if doctype.hash_field:  # the ID-number hash is for matching only, never handed out
+            s = s.source(excludes=[doctype.hash_field])
         if parsed.sort:
             s = s.sort(parsed.sort, "_score")
         elif doctype.date_field:
