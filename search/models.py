@@ -27,7 +27,10 @@ class IndexState(models.Model):
 
 
 class SearchDoc(models.Model):
-    """The database backend's index: one row per document, `terms` full-text indexed (FTS5 / tsvector)."""
+    """The database backend's index: one row per document, `terms` full-text indexed (FTS5 / tsvector).
+
+    On SQLite the FTS5 table is kept in step by triggers (migration 0002); a later migration that rebuilds
+    this table on SQLite (most AlterField/AddField do) drops them and must create them again."""
 
     doctype = models.CharField(max_length=40)
     object_id = models.CharField(max_length=64)
@@ -37,7 +40,8 @@ class SearchDoc(models.Model):
     title = models.TextField(blank=True)
     body = models.TextField(blank=True)
     terms = models.TextField(blank=True)  # body as space-separated words and CJK bigrams
-    data = models.JSONField(default=dict)  # the loaded document (keyword fields filter on it)
+    data = models.JSONField(default=dict)  # the loaded document, handed out as the hit's source
+    keys = models.JSONField(default=dict)  # only the keyword fields: small, so filters and facets read fast
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["doctype", "object_id"], name="search_doc_unique")]

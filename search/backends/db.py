@@ -42,7 +42,8 @@ class DatabaseBackend:
         return SearchDoc(doctype=doctype.name, object_id=str(doc["id"]), hall_id=doc.get("hall_id"),
                          branch_id=doc.get("branch_id"), date=date or None,
                          title=str(doc.get(doctype.title_field) or ""), body=body,
-                         terms=self._terms(doctype, doc), data=doc)
+                         terms=self._terms(doctype, doc), data=doc,
+                         keys={k: doc.get(k) for k in doctype.keyword_fields})
 
     def _terms(self, doctype, doc):
         """The text fields' words and bigrams, the exact fields' values, the ID-number hash."""
@@ -89,7 +90,7 @@ class DatabaseBackend:
         if parsed.words:  # the exact fields' values are terms too, so a typed number matches here
             docs = docs.filter(_fts(parsed.words))
         for name, values in parsed.filters.items():
-            docs = docs.filter(**{f"data__{name}__in": values})
+            docs = docs.filter(**{f"keys__{name}__in": values})
         if parsed.date_from:
             docs = docs.filter(date__gte=parsed.date_from)
         if parsed.date_to:
@@ -99,7 +100,7 @@ class DatabaseBackend:
     def _facets(self, doctype, docs):
         facets = {}
         for name in doctype.facets:
-            rows = (docs.annotate(v=KeyTextTransform(name, "data")).values("v").annotate(n=Count("id"))
+            rows = (docs.annotate(v=KeyTextTransform(name, "keys")).values("v").annotate(n=Count("id"))
                     .order_by("-n", "v"))
             values = [(r["v"], r["n"]) for r in rows if r["v"] not in (None, "")]
             if doctype.keyword_fields.get(name) == "boolean":
@@ -113,7 +114,7 @@ class DatabaseBackend:
         total = docs.count()
         if parsed.sort:
             field = parsed.sort.lstrip("-")
-            column = "date" if field == doctype.date_field else f"data__{field}"
+            column = "date" if field == doctype.date_field else f"keys__{field}"
             order = [("-" if parsed.sort.startswith("-") else "") + column, "-id"]
         else:
             order = ["-date", "-id"]

@@ -49,6 +49,7 @@ class Migration(migrations.Migration):
                 ('body', models.TextField(blank=True)),
                 ('terms', models.TextField(blank=True)),
                 ('data', models.JSONField(default=dict)),
+                ('keys', models.JSONField(default=dict)),
             ],
             options={
                 'indexes': [models.Index(fields=['doctype', 'date'], name='search_sear_doctype_f1a3c0_idx')],
