@@ -15,22 +15,22 @@ from . import backends, query, registry
 RESERVED = {"q", "doctype", "page", "per_page", "sort", "format"}
 
 
-class HitSerializer(serializers.Serializer):
+class SearchHitSerializer(serializers.Serializer):
     id = serializers.CharField()
     source = serializers.DictField()
     snippet = serializers.CharField(help_text="HTML: escaped text with <mark> around matches")
 
 
-class ResultSerializer(serializers.Serializer):
+class SearchResultSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     page = serializers.IntegerField()
     per_page = serializers.IntegerField()
     pages = serializers.IntegerField()
     facets = serializers.DictField()
-    hits = HitSerializer(many=True)
+    hits = SearchHitSerializer(many=True)
 
 
-class ErrorSerializer(serializers.Serializer):
+class SearchErrorSerializer(serializers.Serializer):
     error = serializers.CharField()
 
 
@@ -43,7 +43,7 @@ class SearchAPIView(APIView):
                     OpenApiParameter("page", OpenApiTypes.INT), OpenApiParameter("per_page", OpenApiTypes.INT),
                     OpenApiParameter("sort", OpenApiTypes.STR),
                     OpenApiParameter("date_from", OpenApiTypes.DATE), OpenApiParameter("date_to", OpenApiTypes.DATE)],
-        responses={200: ResultSerializer, 400: ErrorSerializer, 503: ErrorSerializer})
+        responses={200: SearchResultSerializer, 400: SearchErrorSerializer, 503: SearchErrorSerializer})
     def get(self, request):
         params = request.query_params
         doctype = params.get("doctype", "record")

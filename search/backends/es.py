@@ -3,6 +3,7 @@ new index and swaps the alias in one request. Chinese on the bare server: standa
 two-character shingles (names and two-character words match); SEARCH_ANALYZER=smartcn switches to the
 analysis-smartcn plugin with the same queries. Scope is a filter inside the query."""
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -127,23 +128,7 @@ class ElasticsearchBackend:
         IndexState.objects.update_or_create(doctype=doctype.name, defaults={"building": new})
         count = 0
         try:
-            def actions():
-                nonlocal count
-                pks = []
-                for pk in doctype.all_pks():
-                    pks.append(pk)
-                    if len(pks) == 5 * CHUNK:
-                        yield from self._docs(new, doctype, pks)
-                        pks = []
-                if pks:
-                    yield from self._docs(new, doctype, pks)
-
-            # documents are built in this thread while two threads send chunks to Elasticsearch
-            for ok, item in helpers.parallel_bulk(self.client, actions(), thread_count=2, queue_size=4,
-                                                  chunk_size=CHUNK, raise_on_error=True):
-                count += 1
-                if progress and count % 10000 == 0:
-                    progress(count)
+            count = self._load_into(new, doctype, progress)
             self.client.indices.put_settings(index=new, settings={"refresh_interval": None})
             self.client.indices.refresh(index=new)
             old = list(self.client.indices.get_alias(name=alias))
@@ -158,9 +143,37 @@ class ElasticsearchBackend:
             self.client.indices.delete(index=o, ignore_unavailable=True)
         return count
 
-    def _docs(self, index, doctype, pks):
-        for d in doctype.load(pks):
-            yield {"_op_type": "index", "_index": index, "_id": str(d["id"]), "_source": d}
+    def _load_into(self, index, doctype, progress=None):
+        """Documents are built here, in the caller's thread (and database connection); two threads send
+        the finished chunks to Elasticsearch meanwhile."""
+        count, pending = 0, []
+
+        def send(actions):
+            helpers.bulk(self.client, actions, chunk_size=CHUNK, raise_on_error=True)
+
+        def chunks():
+            pks = []
+            for pk in doctype.all_pks():
+                pks.append(pk)
+                if len(pks) == CHUNK:
+                    yield pks
+                    pks = []
+            if pks:
+                yield pks
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for pks in chunks():
+                actions = [{"_op_type": "index", "_index": index, "_id": str(d["id"]), "_source": d}
+                           for d in doctype.load(pks)]
+                pending.append(pool.submit(send, actions))
+                count += len(actions)
+                while len(pending) > 4:
+                    pending.pop(0).result()
+                if progress and count % (10 * CHUNK) < CHUNK:
+                    progress(count)
+            for future in pending:
+                future.result()
+        return count
 
     # --- reading -------------------------------------------------------------------------------
 
