@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 class OutboxEntry(models.Model):
     """One change to index, written in the transaction that made it; deleted once the index has it."""
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
 
     doctype = models.CharField(_("Document type"), max_length=40)
     object_id = models.CharField(_("Object"), max_length=64)
@@ -21,6 +22,7 @@ class OutboxEntry(models.Model):
 
 class IndexState(models.Model):
     """Per document type: the index search_reindex is building now (flushes write there too)."""
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
 
     doctype = models.CharField(max_length=40, unique=True)
     building = models.CharField(max_length=200, blank=True)
@@ -31,6 +33,7 @@ class SearchDoc(models.Model):
 
     On SQLite the FTS5 table is kept in step by triggers (migration 0002); a later migration that rebuilds
     this table on SQLite (most AlterField/AddField do) drops them and must create them again."""
+    wagtail_reference_index_ignore = True
 
     doctype = models.CharField(max_length=40)
     object_id = models.CharField(max_length=64)
