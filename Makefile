@@ -8,12 +8,18 @@ STAMP := .cache
 
 .PHONY: setup run test test-sqlite test-postgres services lock messages clean-var
 
-setup: $(STAMP)/apt.done $(VENV)/.installed $(STAMP)/messages.done
+setup: $(STAMP)/apt.done $(VENV)/.installed $(STAMP)/messages.done $(STAMP)/es.done
 	@$(PY) manage.py migrate --noinput -v0
 
 $(STAMP)/apt.done: scripts/setup-apt.sh
 	@mkdir -p $(STAMP)
 	@bash scripts/setup-apt.sh
+	@touch $@
+
+# Elasticsearch's test distribution from Maven Central (for tests and benchmarks; the app runs without it).
+$(STAMP)/es.done: scripts/es-install.sh
+	@mkdir -p $(STAMP)
+	@bash scripts/es-install.sh
 	@touch $@
 
 $(VENV)/.installed: requirements.lock
@@ -39,6 +45,7 @@ services:
 	@bash scripts/pg-start.sh
 	@bash scripts/s3-install.sh
 	@bash scripts/s3-start.sh
+	@bash scripts/es-start.sh >/dev/null
 
 # The suite runs twice: on the embedded default (SQLite) and on PostgreSQL, both with the S3 server.
 test: setup services

@@ -9,6 +9,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from records.api import RecordViewSet
+from search.api import SearchAPIView
 
 router = DefaultRouter()
 router.register("records", RecordViewSet, basename="record")
@@ -24,6 +25,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/search/", SearchAPIView.as_view(), name="api-search"),
     path("api/", include(router.urls)),
 ]
 

@@ -124,24 +124,52 @@ def can(user, action, obj=None):
     return any(_covers(g, obj) for g in held)
 
 
+class Scope:
+    """Where `action` reaches for a user: everything, or some halls and branches (ids). Both the database
+    filter (scope_filter) and the search engines' query builders (search/) are made from this one answer."""
+
+    def __init__(self, everything=False, hall_ids=(), branch_ids=()):
+        self.everything = everything
+        self.hall_ids = sorted(set(hall_ids))
+        self.branch_ids = sorted(set(branch_ids))
+
+    @property
+    def empty(self):
+        return not self.everything and not self.hall_ids and not self.branch_ids
+
+    def __repr__(self):
+        return "Scope(all)" if self.everything else f"Scope(halls={self.hall_ids}, branches={self.branch_ids})"
+
+
+def scope(user, action="record.view"):
+    """The user's scope for `action` as a Scope (superusers reach everything except unmasked personal data)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return Scope()
+    if user.is_superuser and not action.startswith("pii."):
+        return Scope(everything=True)
+    held = grants(user, action)
+    if action in GLOBAL_ACTIONS:
+        return Scope(everything=bool(held))
+    if any(g.scope == ScopeKind.ALL for g in held):
+        return Scope(everything=True)
+    return Scope(hall_ids=[g.hall_id for g in held if g.scope == ScopeKind.HALL],
+                 branch_ids=[g.branch_id for g in held if g.scope == ScopeKind.BRANCH])
+
+
 def scope_filter(user, model, action="record.view"):
     """A Q narrowing `model` to the objects `action` covers for `user`; Q(pk__in=[]) when none."""
     none = Q(pk__in=[])
-    if not user or not user.is_authenticated or not user.is_active:
+    reach = scope(user, action)
+    if reach.everything:
+        return Q()
+    if reach.empty:
         return none
-    if user.is_superuser and not action.startswith("pii."):
-        return Q()
-    from .models import Branch
+    from .models import Branch, Hall
 
-    held = grants(user, action)
-    if any(g.scope == ScopeKind.ALL for g in held):
-        return Q()
-    hall_ids = {g.hall_id for g in held if g.scope == ScopeKind.HALL}
-    branch_ids = {g.branch_id for g in held if g.scope == ScopeKind.BRANCH}
+    hall_ids, branch_ids = set(reach.hall_ids), set(reach.branch_ids)
     if model is Branch:
-        hall_branches = {g.hall.branch_id for g in held if g.scope == ScopeKind.HALL}
-        ids = branch_ids | hall_branches
-        return Q(pk__in=sorted(ids)) if ids else none
+        hall_branches = set(Hall.objects.filter(pk__in=hall_ids).values_list("branch_id", flat=True))
+        return Q(pk__in=sorted(branch_ids | hall_branches))
     path = getattr(model, "scope_hall_path", None)
     if path is None:
         return none

@@ -157,6 +157,12 @@ INTAKE_DIR = Path(env.get("INTAKE_DIR", str(VAR_DIR / "intake")))
 
 # --- Search: Elasticsearch when ELASTICSEARCH_URL is given, the database otherwise ---------------
 ELASTICSEARCH_URL = env.get_url("ELASTICSEARCH_URL", ("http", "https"))
+# Indices are aliases "<prefix>-<document type>" (search/backends/es.py).
+SEARCH_INDEX_PREFIX = env.get("SEARCH_INDEX_PREFIX", "records")
+# "bigram" (server core: standard tokenizer + 2-character shingles) or "smartcn" (needs analysis-smartcn).
+SEARCH_ANALYZER = env.get("SEARCH_ANALYZER", "bigram")
+if SEARCH_ANALYZER not in ("bigram", "smartcn"):
+    raise ConfigError("SEARCH_ANALYZER", f"expected bigram or smartcn, got {SEARCH_ANALYZER!r}")
 # Wagtail's own admin search stays on the database (see README, search/).
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 

@@ -1,0 +1,11 @@
+"""Admin URLs of search/ (mounted under /admin/search-records/ by wagtail_hooks)."""
+from django.urls import path
+
+from . import views
+
+app_name = "search_admin"
+
+urlpatterns = [
+    path("", views.SearchView.as_view(), name="search"),
+    path("export.csv", views.export_csv, name="export"),
+]

@@ -1,0 +1,29 @@
+"""The search backends behind one interface: Elasticsearch when ELASTICSEARCH_URL is set, the database
+(SQLite FTS5 / PostgreSQL full text) otherwise.
+
+A backend has apply(doctype, upsert_pks, delete_pks), search(doctype, parsed, scope) -> SearchResult,
+reindex(doctype) -> count and status() -> list of dicts.
+"""
+from django.conf import settings
+
+
+class Unavailable(Exception):
+    """The search engine cannot be reached or refused the request; changes wait in the outbox."""
+
+
+_cache = {}
+
+
+def get():
+    url = getattr(settings, "ELASTICSEARCH_URL", None)
+    key = (url, getattr(settings, "SEARCH_INDEX_PREFIX", "records"), getattr(settings, "SEARCH_ANALYZER", ""))
+    if key not in _cache:
+        if url:
+            from .es import ElasticsearchBackend
+
+            _cache[key] = ElasticsearchBackend(url, prefix=key[1], analyzer=key[2])
+        else:
+            from .db import DatabaseBackend
+
+            _cache[key] = DatabaseBackend()
+    return _cache[key]

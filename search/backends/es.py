@@ -1,0 +1,274 @@
+"""Elasticsearch: one index per document type behind an alias `<prefix>-<type>`; search_reindex builds a
+new index and swaps the alias in one request. Chinese on the bare server: standard tokenizer + lowercase +
+two-character shingles (names and two-character words match); SEARCH_ANALYZER=smartcn switches to the
+analysis-smartcn plugin with the same queries. Scope is a filter inside the query."""
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from elasticsearch import ApiError, ConnectionError as ESConnectionError, Elasticsearch, NotFoundError
+from elasticsearch import TransportError, helpers
+from elasticsearch.dsl import Boolean, Date, Index, Integer, Keyword, Mapping, Q, Search, Text, analyzer
+from elasticsearch.dsl import token_filter
+
+from ..models import IndexState
+from ..query import Hit, SearchResult
+from . import Unavailable
+
+CHUNK = 1000
+FIELDS = {"keyword": Keyword, "date": Date, "integer": Integer, "boolean": Boolean}
+BIGRAM = token_filter("zh_bigram", "shingle", min_shingle_size=2, max_shingle_size=2, token_separator="",
+                      output_unigrams=True)
+BIGRAM_QUERY = token_filter("zh_bigram_query", "shingle", min_shingle_size=2, max_shingle_size=2,
+                            token_separator="", output_unigrams=False, output_unigrams_if_no_shingles=True)
+
+
+def _analyzers(kind):
+    if kind == "smartcn":
+        zh = analyzer("zh_index", tokenizer="smartcn_tokenizer", filter=["lowercase"])
+        return zh, zh
+    return (analyzer("zh_index", tokenizer="standard", filter=["lowercase", BIGRAM]),
+            analyzer("zh_query", tokenizer="standard", filter=["lowercase", BIGRAM_QUERY]))
+
+
+def _guard(func):
+    def wrapped(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (ESConnectionError, TransportError) as exc:
+            raise Unavailable(f"Elasticsearch: {exc}") from exc
+        except ApiError as exc:
+            if exc.meta.status >= 500 or exc.meta.status == 429:
+                raise Unavailable(f"Elasticsearch: {exc}") from exc
+            raise
+    return wrapped
+
+
+class ElasticsearchBackend:
+    name = "elasticsearch"
+
+    def __init__(self, url, prefix="records", analyzer=""):
+        self.url = url
+        self.prefix = prefix
+        self.analyzer = analyzer or "bigram"
+        self.client = Elasticsearch(url, request_timeout=30, max_retries=0, retry_on_timeout=False)
+        self._ready = set()
+
+    # --- indices -------------------------------------------------------------------------------
+
+    def alias(self, doctype):
+        return f"{self.prefix}-{doctype.name}"
+
+    def _mapping(self, doctype):
+        index_zh, query_zh = _analyzers(self.analyzer)
+        mapping = Mapping()
+        for name in doctype.text_fields:
+            mapping.field(name, Text(analyzer=index_zh, search_analyzer=query_zh))
+        for name, kind in doctype.keyword_fields.items():
+            if name not in doctype.text_fields:
+                mapping.field(name, FIELDS[kind]())
+        mapping.meta("dynamic", False)
+        return mapping
+
+    def _create(self, doctype, name, bulk_load=False):
+        index = Index(name, using=self.client)
+        settings = {"number_of_shards": 1, "number_of_replicas": 0}
+        if bulk_load:
+            settings["refresh_interval"] = "-1"
+        index.settings(**settings)
+        index.mapping(self._mapping(doctype))
+        index.create()
+
+    @_guard
+    def ensure(self, doctype):
+        if doctype.name in self._ready:
+            return
+        alias = self.alias(doctype)
+        if not self.client.indices.exists_alias(name=alias):
+            name = f"{alias}-{timezone.now():%Y%m%d%H%M%S%f}"
+            self._create(doctype, name)
+            self.client.indices.put_alias(index=name, name=alias)
+        self._ready.add(doctype.name)
+
+    def _targets(self, doctype):
+        state = IndexState.objects.filter(doctype=doctype.name).first()
+        return [self.alias(doctype)] + ([state.building] if state and state.building else [])
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def _bulk(self, actions, refresh=False):
+        ok, errors = helpers.bulk(self.client, actions, chunk_size=CHUNK, raise_on_error=False,
+                                  raise_on_exception=True, refresh=refresh, stats_only=False)
+        real = [e for e in errors if next(iter(e.values())).get("status") != 404]
+        if real:
+            raise Unavailable(f"Elasticsearch refused {len(real)} documents, first: {real[0]}")
+        return ok
+
+    @_guard
+    def apply(self, doctype, upserts, deletes, refresh=False):
+        self.ensure(doctype)
+        docs = list(doctype.load(upserts)) if upserts else []
+        gone = {str(pk) for pk in upserts} - {str(d["id"]) for d in docs} | {str(pk) for pk in deletes}
+        actions = []
+        for target in self._targets(doctype):
+            actions += [{"_op_type": "index", "_index": target, "_id": str(d["id"]), "_source": d} for d in docs]
+            actions += [{"_op_type": "delete", "_index": target, "_id": pk} for pk in gone]
+        if actions:
+            self._bulk(actions, refresh=refresh)
+        return len(docs)
+
+    @_guard
+    def reindex(self, doctype, progress=None):
+        """Build a new index beside the live one, then move the alias in one request: no gap."""
+        self.ensure(doctype)
+        alias = self.alias(doctype)
+        new = f"{alias}-{timezone.now():%Y%m%d%H%M%S%f}"
+        self._create(doctype, new, bulk_load=True)
+        IndexState.objects.update_or_create(doctype=doctype.name, defaults={"building": new})
+        count = 0
+        try:
+            count = self._load_into(new, doctype, progress)
+            self.client.indices.put_settings(index=new, settings={"refresh_interval": None})
+            self.client.indices.refresh(index=new)
+            old = list(self.client.indices.get_alias(name=alias))
+            self.client.indices.update_aliases(actions=[{"add": {"index": new, "alias": alias}}]
+                                               + [{"remove": {"index": o, "alias": alias}} for o in old])
+        except BaseException:
+            IndexState.objects.filter(doctype=doctype.name).update(building="")
+            self.client.indices.delete(index=new, ignore_unavailable=True)
+            raise
+        IndexState.objects.filter(doctype=doctype.name).update(building="")
+        for o in old:
+            self.client.indices.delete(index=o, ignore_unavailable=True)
+        return count
+
+    def _load_into(self, index, doctype, progress=None):
+        """Documents are built here, in the caller's thread (and database connection); two threads send
+        the finished chunks to Elasticsearch meanwhile."""
+        count, pending = 0, []
+
+        def send(actions):
+            helpers.bulk(self.client, actions, chunk_size=CHUNK, raise_on_error=True)
+
+        def chunks():
+            pks = []
+            for pk in doctype.all_pks():
+                pks.append(pk)
+                if len(pks) == CHUNK:
+                    yield pks
+                    pks = []
+            if pks:
+                yield pks
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for pks in chunks():
+                actions = [{"_op_type": "index", "_index": index, "_id": str(d["id"]), "_source": d}
+                           for d in doctype.load(pks)]
+                pending.append(pool.submit(send, actions))
+                count += len(actions)
+                while len(pending) > 4:
+                    pending.pop(0).result()
+                if progress and count % (10 * CHUNK) < CHUNK:
+                    progress(count)
+            for future in pending:
+                future.result()
+        return count
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _scope(self, scope):
+        if scope.everything:
+            return None
+        if scope.empty:
+            return Q("match_none")
+        parts = []
+        if scope.hall_ids:
+            parts.append(Q("terms", hall_id=scope.hall_ids))
+        if scope.branch_ids:
+            parts.append(Q("terms", branch_id=scope.branch_ids))
+        return Q("bool", should=parts, minimum_should_match=1)
+
+    def build(self, doctype, parsed, scope):
+        title = doctype.title_field
+        fields = [f"{f}^3" if f == title else f for f in doctype.text_fields]
+        must, filters = [], []
+        for word in parsed.words:
+            must.append(Q("multi_match", query=word, fields=fields, operator="and", type="best_fields"))
+        if parsed.exact and must:
+            exact = [Q("term", **{name: parsed.exact}) for name in doctype.exact_fields]
+            must = [Q("bool", should=exact + [Q("bool", must=must)], minimum_should_match=1)]
+        if parsed.id_hash:
+            filters.append(Q("term", **{doctype.hash_field: parsed.id_hash}))
+        scoped = self._scope(scope)
+        if scoped is not None:
+            filters.append(scoped)
+        for name, values in parsed.filters.items():
+            filters.append(Q("terms", **{name: values}))
+        if parsed.date_from or parsed.date_to:
+            bounds = {}
+            if parsed.date_from:
+                bounds["gte"] = parsed.date_from.isoformat()
+            if parsed.date_to:
+                bounds["lte"] = parsed.date_to.isoformat()
+            filters.append(Q("range", **{doctype.date_field: bounds}))
+        s = Search(using=self.client, index=self.alias(doctype)).query(Q("bool", must=must, filter=filters))
+        s = s.extra(track_total_hits=True)
+        if doctype.hash_field:  # the ID-number hash is for matching only, never handed out
+            s = s.source(excludes=[doctype.hash_field])
+        if parsed.sort:
+            s = s.sort(parsed.sort, "_score")
+        elif doctype.date_field:
+            s = s.sort("_score", f"-{doctype.date_field}")
+        start = (parsed.page - 1) * parsed.per_page
+        s = s[start:start + parsed.per_page]
+        for name in doctype.facets:
+            s.aggs.bucket(name, "terms", field=name, size=50)
+        s = s.highlight_options(encoder="html", pre_tags=["<mark>"], post_tags=["</mark>"], fragment_size=120,
+                                number_of_fragments=1)
+        body_fields = [f for f in doctype.text_fields if f != title] or [title]
+        for name in body_fields:
+            s = s.highlight(name, no_match_size=120)
+        return s
+
+    @_guard
+    def search(self, doctype, parsed, scope):
+        self.ensure(doctype)
+        response = self.build(doctype, parsed, scope).execute()
+        hits = []
+        for h in response.hits:
+            hl = getattr(h.meta, "highlight", None)
+            snippet = ""
+            if hl:
+                for name in hl:
+                    snippet = " … ".join(hl[name])
+                    break
+            hits.append(Hit(id=h.meta.id, source=h.to_dict(), snippet=mark_safe(snippet), score=h.meta.score or 0))
+        facets = {}
+        for name in doctype.facets:
+            buckets = response.aggregations[name].buckets
+            facets[name] = [(b.to_dict().get("key_as_string", b.key), b.doc_count) for b in buckets]
+        return SearchResult(hits=hits, total=response.hits.total.value, facets=facets, page=parsed.page,
+                            per_page=parsed.per_page, took=response.took)
+
+    @_guard
+    def refresh(self, doctype):
+        self.client.indices.refresh(index=self.alias(doctype))
+
+    def status(self, doctypes):
+        out = []
+        for d in doctypes:
+            alias = self.alias(d)
+            try:
+                names = list(self.client.indices.get_alias(name=alias))
+                count = self.client.count(index=alias)["count"]
+                health = self.client.cluster.health()["status"]
+                out.append({"doctype": d.name, "backend": self.name, "index": ", ".join(names), "alias": alias,
+                            "documents": count, "health": health})
+            except NotFoundError:
+                out.append({"doctype": d.name, "backend": self.name, "alias": alias, "index": "",
+                            "documents": 0, "health": "no index yet"})
+            except (ESConnectionError, TransportError, ApiError) as exc:
+                out.append({"doctype": d.name, "backend": self.name, "alias": alias, "index": "",
+                            "documents": None, "health": f"unreachable: {exc}"})
+        return out

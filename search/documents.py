@@ -1,0 +1,103 @@
+"""The record document: what of a customer file goes into the index (never the ID number itself, only its
+keyed lookup hash)."""
+import re
+
+from django.urls import reverse
+
+from org.pii import mask
+
+from records.models import Page, Record
+
+from .registry import DocType
+
+RECORD_KEYWORDS = {
+    "transaction_no": "keyword", "service_number": "keyword", "id_hash": "keyword", "customer_name": "keyword",
+    "branch": "keyword", "hall": "keyword", "category": "keyword", "status": "keyword",
+    "business_type": "keyword", "business_date": "date", "volume": "keyword", "holder": "keyword",
+    "has_errors": "boolean", "url": "keyword",
+}
+
+
+def record_custody(record):
+    """Where the paper file is now: its bound volume and who holds it (filled by the archive chain).
+    `record` is the dict of the record's column values (RECORD_COLUMNS)."""
+    return {"volume": None, "holder": None}
+
+
+# An ID number written anywhere in the OCR text (18 characters, or the old 15 digits) is masked before it
+# reaches the index: the number itself is only ever searchable through its keyed hash.
+ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+
+
+def scrub(text):
+    return ID_IN_TEXT.sub(lambda m: mask(m.group()), text or "")
+
+
+RECORD_COLUMNS = ("id", "hall_id", "transaction_no", "customer_name", "service_number", "id_number_hash",
+                  "category", "status", "business_type", "business_date", "fields")
+
+
+def record_document(record, pages, hall, url):
+    """One document from a record's column values (a dict), its pages [(text, problems)], its Hall and the
+    inspect URL without the id."""
+    text = scrub("\n".join(t for t, _ in pages if t))
+    flagged = any(f.get("problem") for f in (record["fields"] or {}).values())
+    has_errors = flagged or record["status"] == Record.Status.OCR_FAILED or any(p for _, p in pages)
+    title = " ".join(x for x in (record["transaction_no"] or "", record["customer_name"], record["business_type"])
+                     if x)
+    return {
+        "id": record["id"],
+        "title": title or f"#{record['id']}",
+        "text": "\n".join(x for x in (record["customer_name"], record["business_type"], text) if x),
+        "transaction_no": record["transaction_no"] or "",
+        "service_number": record["service_number"],
+        "id_hash": record["id_number_hash"],
+        "customer_name": record["customer_name"],
+        "branch": hall.branch.code,
+        "hall": hall.code,
+        "hall_id": hall.pk,
+        "branch_id": hall.branch_id,
+        "category": record["category"],
+        "status": record["status"],
+        "business_type": record["business_type"],
+        "business_date": record["business_date"].isoformat() if record["business_date"] else None,
+        "has_errors": bool(has_errors),
+        "url": f"{url}{record['id']}/",
+        **record_custody(record),
+    }
+
+
+def record_documents(pks):
+    """Documents of the records among `pks`, read with plain value queries (fast enough for bulk loads)."""
+    from org.models import Hall
+
+    halls = {h.pk: h for h in Hall.objects.select_related("branch")}
+    url = reverse("record:inspect", args=[0])[:-2]  # "/admin/record/inspect/" + id + "/"
+    pks = list(pks)
+    for i in range(0, len(pks), 1000):
+        chunk = pks[i:i + 1000]
+        pages = {}
+        for rid, text, problems in (Page.objects.filter(record_id__in=chunk).order_by("record_id", "number")
+                                    .values_list("record_id", "text", "problems")):
+            pages.setdefault(rid, []).append((text, problems))
+        for record in Record.objects.filter(pk__in=chunk).values(*RECORD_COLUMNS):
+            yield record_document(record, pages.get(record["id"], []), halls[record["hall_id"]], url)
+
+
+def record_pks():
+    return Record.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000)
+
+
+RECORD = DocType(
+    name="record",
+    load=record_documents,
+    all_pks=record_pks,
+    keyword_fields=RECORD_KEYWORDS,
+    facets=("branch", "hall", "category", "status", "business_type", "volume", "has_errors"),
+    date_field="business_date",
+    exact_fields=("transaction_no", "service_number"),
+    hash_field="id_hash",
+    sorts={"date": "-business_date", "date_asc": "business_date", "transaction": "transaction_no"},
+    scope_action="record.view",
+    scoped=True,
+)

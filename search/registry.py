@@ -1,0 +1,92 @@
+"""Pluggable document types of the search index.
+
+The contract with the other apps
+--------------------------------
+An app makes its objects searchable by registering a DocType in its AppConfig.ready()::
+
+    from search import registry
+    registry.register(registry.DocType(
+        name="procedure",
+        load=handbook.indexing.procedure_documents,   # load(pks) -> iterable of plain dicts, each with "id"
+        all_pks=lambda: Procedure.objects.values_list("pk", flat=True),  # for search_reindex
+        title_field="title", text_fields=("title", "text"),              # analysed for Chinese
+        keyword_fields={"part": "keyword", "number": "keyword", "version": "keyword",
+                        "effective_from": "date", "url": "keyword"},
+        facets=("part",), date_field="effective_from",
+        scope_action="handbook.read", scoped=False,                      # every staff member sees all
+    ))
+
+and tells the index about changes *inside the database transaction that makes them*::
+
+    from search import outbox
+    outbox.enqueue("procedure", pk)               # (re)index this document
+    outbox.enqueue("procedure", pk, delete=True)  # take it out of the index
+
+The worker flushes the outbox (nothing is lost while Elasticsearch is down). Documents are found with::
+
+    from search.query import search
+    result = search(user, "开户", doctype="procedure", page=1, per_page=20, part="第一部分")
+    result.total, result.facets            # {"part": [("第一部分", 12), ...]}
+    for hit in result.hits:                # hit.id, hit.source (the loaded dict), hit.snippet (safe HTML)
+        ...
+
+`load(pks)` returns the documents that exist (a pk it does not return is removed from the index). Scope:
+with `scoped=True` each document carries `hall_id` and `branch_id` and a user finds only those inside
+`org.access.scope(user, scope_action)`; with `scoped=False` a user who may do `scope_action` finds all.
+Both backends (Elasticsearch and the database) read the same DocType.
+"""
+from dataclasses import dataclass, field
+from typing import Callable
+
+FIELD_TYPES = {"keyword", "date", "integer", "boolean"}
+
+
+@dataclass
+class DocType:
+    name: str
+    load: Callable  # load(pks) -> iterable of dicts with "id"
+    all_pks: Callable  # () -> iterable of every pk to index
+    title_field: str = "title"
+    text_fields: tuple = ("title", "text")
+    keyword_fields: dict = field(default_factory=dict)  # name -> keyword | date | integer | boolean
+    facets: tuple = ()
+    date_field: str = ""  # the field that date_from / date_to filter on
+    exact_fields: tuple = ()  # keyword fields a whole query may equal (numbers typed into the box)
+    hash_field: str = ""  # keyword field holding org.pii.lookup_hash of an ID number
+    sorts: dict = field(default_factory=dict)  # sort name -> field ("-" prefix for descending)
+    scope_action: str = "record.view"
+    scoped: bool = True
+
+    def __post_init__(self):
+        bad = {k: t for k, t in self.keyword_fields.items() if t not in FIELD_TYPES}
+        if bad:
+            raise ValueError(f"unknown field types {bad}")
+        if self.scoped:
+            self.keyword_fields = {**self.keyword_fields, "hall_id": "integer", "branch_id": "integer"}
+
+    @property
+    def filter_fields(self):
+        return [k for k, t in self.keyword_fields.items() if k not in ("hall_id", "branch_id")]
+
+
+_TYPES = {}
+
+
+def register(doctype):
+    _TYPES[doctype.name] = doctype
+    return doctype
+
+
+def unregister(name):
+    _TYPES.pop(name, None)
+
+
+def get(name):
+    try:
+        return _TYPES[name]
+    except KeyError:
+        raise LookupError(f"unknown document type {name!r}") from None
+
+
+def all_types():
+    return list(_TYPES.values())
