@@ -67,7 +67,8 @@ class Mark(Transition):
     def execute(self):
         before = self.record.status
         self.record.status = S.L1_PASSED if self.passed else S.L1_ERROR
-        self.record.save(update_fields=["status"])
+        self.record.holder = self.actor  # the auditor has the paper on the desk
+        self.record.save(update_fields=["status", "holder"])
         result = AuditMark.Result.PASSED if self.passed else AuditMark.Result.ERROR
         AuditMark.objects.update_or_create(audit=self.audit, record=self.record,
                                            defaults={"result": result, "note": self.note[:200]})

@@ -71,6 +71,7 @@ class MonthlyCheck(Transition):
 
     def check(self):
         super().check()
+        self.form = HandoverForm.objects.get(pk=self.form.pk)
         if self.form.kind != HandoverForm.Kind.BRANCH_MARKETING or self.form.status != HandoverForm.Status.ACCEPTED:
             raise ChainError(_("Check a monthly branch→marketing form after receiving it."))
 
