@@ -89,8 +89,8 @@ class Bind(Transition):
 
     def _close(self, volume, reason=""):
         volume.status, volume.closed_at, volume.holder = V.BOUND, timezone.now(), self.actor
-        volume.closed_short_reason = reason
-        volume.save(update_fields=["status", "closed_at", "holder", "closed_short_reason"])
+        volume.closed_short_reason, volume.bound_by = reason, self.actor
+        volume.save(update_fields=["status", "closed_at", "holder", "closed_short_reason", "bound_by"])
 
 
 def month_end(year, month):

@@ -28,6 +28,8 @@ class Volume(models.Model):
     number = models.CharField(_("Volume number"), max_length=60, unique=True)
     status = models.CharField(_("Status"), max_length=20, choices=Status.choices, default=Status.OPEN)
     holder = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("Holder"))
+    bound_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("Bound by"))
     closed_short_reason = models.CharField(_("Closed short"), max_length=200, blank=True)
     closed_at = models.DateTimeField(_("Closed at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
