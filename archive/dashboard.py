@@ -4,6 +4,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from org import access
 from records.models import Record
@@ -13,12 +14,17 @@ from .models import ErrorEntry, HandoverForm, Level2Audit, Volume
 
 S = Record.Status
 STEPS = [S.OCR_DONE, S.SORTED, S.L1_ERROR, S.L1_PASSED, S.AT_HALL]
+STEP_LABELS = {  # what each file is waiting for
+    S.OCR_DONE: _("Waiting for the daily close"), S.SORTED: _("Waiting for the level-1 audit"),
+    S.L1_ERROR: _("Level-1 error to correct"), S.L1_PASSED: _("Waiting for the keeper's signature"),
+    S.AT_HALL: _("Waiting for binding"),
+}
 
 
 def waiting(user):
     counts = dict(access.visible(user, Record.objects.filter(status__in=STEPS), "dashboard.view")
                   .values_list("status").annotate(n=Count("pk")))
-    return [(str(S(step).label), counts.get(step, 0)) for step in STEPS]
+    return [(str(STEP_LABELS[step]), counts.get(step, 0)) for step in STEPS]
 
 
 def in_transit(user):

@@ -13,9 +13,12 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from django.utils.translation import gettext as _
+
 from org.printing import cjk_font
 from records.models import Category
 
+from .base import ChainError
 from .models import AuditMark, HandoverForm, Level1Audit, Volume
 from .signatures import signatures_of
 
@@ -205,17 +208,13 @@ def volume_pdf(volume: Volume):
              level2_record_pdf(volume)]
     for part in parts:
         writer.append(PdfReader(io.BytesIO(part)))
-    missing = []
+    missing = [r.transaction_no or f"#{r.pk}" for r in records if not r.access_copy]
+    if missing:
+        raise ChainError(_("The files of this volume have no access copy yet (OCR not finished): %(list)s")
+                         % {"list": ", ".join(missing[:10])})
     for record in records:
-        if not record.access_copy:
-            missing.append(record.transaction_no)
-            continue
         with record.access_copy.open("rb") as fh:
             writer.append(PdfReader(io.BytesIO(fh.read())))
-    if missing:
-        from .base import ChainError
-
-        raise ChainError("这些资料还没有检索副本（OCR 未完成）：" + "、".join(missing[:10]))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

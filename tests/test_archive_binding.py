@@ -25,7 +25,7 @@ def test_65_passed_records_give_30_30_and_5_at_month_close(make_record, users):
     volumes = Bind(keeper, records).run()
     assert [(v.number, v.items.count(), v.status) for v in volumes] == [
         ("H11-2026-ZH-001", 30, "bound"), ("H11-2026-ZH-002", 30, "bound"), ("H11-2026-ZH-003", 5, "open")]
-    with pytest.raises(ChainError, match="month close"):
+    with pytest.raises(ChainError, match="只能在月末结卷"):
         CloseMonth(keeper, Hall.objects.get(code="H11"), 2026, 10, today=day(30)).run()
     assert Volume.objects.get(number="H11-2026-ZH-003").status == "open"
     closed = CloseMonth(keeper, Hall.objects.get(code="H11"), 2026, 10, today=day(31)).run()
@@ -38,11 +38,11 @@ def test_binding_refuses_records_not_passed_or_already_bound(make_record, users)
     records = _at_hall(make_record, users, 3)
     keeper = users("keeper-H11")
     fresh = make_day(make_record, "H11", day(2), ["general"])
-    with pytest.raises(ChainError, match="level-1"):
+    with pytest.raises(ChainError, match="一级稽核通过"):
         Bind(keeper, records + fresh).run()
     assert not VolumeItem.objects.exists()  # nothing bound
     Bind(keeper, records).run()
-    with pytest.raises(ChainError, match="Already bound"):
+    with pytest.raises(ChainError, match="已装订成卷"):
         Bind(keeper, records[:1]).run()
     assert VolumeItem.objects.count() == 3
 

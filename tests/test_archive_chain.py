@@ -46,32 +46,32 @@ def test_one_month_of_branch_b1_through_the_whole_chain(make_record, users):
         level1.Mark(l1, audit, record, passed=True).run()
     with pytest.raises(ChainError, match="100%"):
         level1.Sign(l1, audit, PASSWORD).run()
-    with pytest.raises(ChainError, match="uncorrected"):
+    with pytest.raises(ChainError, match="未整改的差错"):
         level1.Mark(l1, audit, first, passed=True).run()
     entry = ErrorEntry.objects.get(record=first)
     assert (entry.clerk, entry.level, entry.kind) == (clerk, "l1", "缺客户签名")
     errors.CorrectError(clerk, entry).run()
     level1.Mark(l1, audit, first, passed=True).run()
-    with pytest.raises(ChainError, match="Wrong password"):
+    with pytest.raises(ChainError, match="密码错误"):
         level1.Sign(l1, audit, "wrong").run()
     level1.Sign(l1, audit, PASSWORD).run()
-    with pytest.raises(ChainError, match="already signed"):
+    with pytest.raises(ChainError, match="已签署"):
         level1.Sign(l1, audit, PASSWORD).run()
 
     # 3. clerk→hall: rejected once (count wrong), re-handed over on a new linked form
     form = handover.GiveClerkHall(l1, PASSWORD, audit).run()
     assert form.figures == {"records": 26, "by_category": {"ownership": 0, "general": 22, "agreement": 4}}
-    with pytest.raises(ChainError, match="reason"):
+    with pytest.raises(ChainError, match="原因"):
         handover.Reject(keeper, PASSWORD, form, "").run()
     handover.Reject(keeper, PASSWORD, form, "份数与交接表不符").run()
     first.refresh_from_db()
     assert custody.record_location(first) == {"volume": None, "holder": l1.get_full_name()}
     form2 = handover.GiveClerkHall(l1, PASSWORD, audit).run()
     assert form2.replaces == form
-    with pytest.raises(ChainError, match="Wrong password"):
+    with pytest.raises(ChainError, match="密码错误"):
         handover.Receive(keeper, "nope", form2).run()
     handover.Receive(keeper, PASSWORD, form2).run()
-    with pytest.raises(ChainError, match="already"):
+    with pytest.raises(ChainError, match="已是"):
         handover.Receive(keeper, PASSWORD, form2).run()
     assert Record.objects.filter(pk__in=[r.pk for r in days[1]], status=S.AT_HALL, holder=keeper).count() == 26
     for n in (2, 3):
@@ -118,7 +118,7 @@ def test_one_month_of_branch_b1_through_the_whole_chain(make_record, users):
             bad = volume == zh1 and pk == l2.sample[0]
             level2.Finding(auditor, l2, Record.objects.get(pk=pk), ok=not bad,
                            error_kind="证件复印件不清" if bad else "").run()
-        with pytest.raises(ChainError, match="reason") if volume == zh1 else _nothing():
+        with pytest.raises(ChainError, match="原因") if volume == zh1 else _nothing():
             level2.Finish(auditor, l2, PASSWORD).run()
         if volume == zh1:
             level2.Finish(auditor, l2, PASSWORD, reason="证件复印件不清").run()
@@ -126,7 +126,7 @@ def test_one_month_of_branch_b1_through_the_whole_chain(make_record, users):
     assert (zh1.status, zh1.holder) == (V.RETURNED, keeper)
     hb2.refresh_from_db()
     assert hb2.notes[0]["volume"] == zh1.number and hb2.notes[0]["reason"] == "证件复印件不清"
-    with pytest.raises(ChainError, match="Correct the registered errors"):
+    with pytest.raises(ChainError, match="请先整改"):
         FixReturned(keeper, zh1, "重新复印").run()
     errors.CorrectError(clerk, ErrorEntry.objects.get(level="l2")).run()
     FixReturned(keeper, zh1, "重新复印").run()

@@ -117,7 +117,7 @@ def test_the_right_user_acts_through_the_screens(client, scene, users):
     client.force_login(users("auditor-B1"))
     url = reverse("archive_admin:form_receive", args=[scene["pending"].pk])
     response = client.post(url, {"password": "wrong"}, follow=True)
-    assert "密码错误" in response.content.decode() or "Wrong password" in response.content.decode()
+    assert "密码错误：未签字" in response.content.decode()
     assert HandoverForm.objects.get(pk=scene["pending"].pk).status == "given"
     client.post(url, {"password": PASSWORD})
     assert HandoverForm.objects.get(pk=scene["pending"].pk).status == "accepted"
