@@ -128,3 +128,16 @@ def test_the_right_user_acts_through_the_screens(client, scene, users):
     pdf = client.get(reverse("archive_admin:volume_pdf", args=[scene["agr"].pk]))
     assert pdf.status_code == 302  # no access copies in this scene: a message, not a broken PDF
     assert ErrorEntry.objects.count() == 1 and Level2Audit.objects.count() == 1
+
+
+def test_a_monthly_form_of_a_whole_branch_is_in_that_branch_only(org_demo, users):
+    from org import access
+
+    form = HandoverForm.objects.create(kind="branch_marketing", branch=Branch.objects.get(code="B1"), year=2026,
+                                       month=10, giver=users("auditor-B1"))
+    for who, sees in [("auditor-B1", True), ("auditor-B2", False), ("marketing", True), ("keeper-H11", False)]:
+        user = users(who)
+        assert access.visible(user, HandoverForm.objects.all(), "archive.view").filter(pk=form.pk).exists() is sees
+        assert access.can(user, "archive.view", form) is sees
+    assert access.can(users("marketing"), "handover.branch_marketing.receive", form)
+    assert not access.can(users("auditor-B1"), "handover.branch_marketing.receive", form)
