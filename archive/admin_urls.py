@@ -26,6 +26,7 @@ urlpatterns = [
     path("forms/<int:pk>/pdf/", views.form_pdf, name="form_pdf"),
     path("volumes/<int:pk>/", views.VolumeView.as_view(), name="volume"),
     path("volumes/<int:pk>/fix/", views.volume_fix, name="volume_fix"),
+    path("volumes/<int:pk>/return/", views.volume_return, name="volume_return"),
     path("volumes/<int:pk>/level2/", views.level2_start, name="level2_start"),
     path("volumes/<int:pk>/pdf/", views.volume_pdf, name="volume_pdf"),
     path("volumes/<int:pk>/cover.pdf", views.cover_pdf, name="cover_pdf"),

@@ -127,6 +127,51 @@ class CloseMonth(Bind):
         return self.volumes
 
 
+class ReturnToLevel1(Transition):
+    """The keeper finds files of a bound volume not acceptable: the whole volume goes back to the level-1
+    auditor, the reason written on the level-1 audit record and noted on the clerk→hall form."""
+
+    action = "volume.return_to_level1"
+
+    def __init__(self, actor, volume, reason, request=None):
+        super().__init__(actor, request)
+        self.volume, self.reason = volume, (reason or "").strip()
+
+    def scope_object(self):
+        return self.volume
+
+    def check(self):
+        super().check()
+        self.volume = Volume.objects.select_for_update().get(pk=self.volume.pk)
+        if self.volume.status != V.BOUND:
+            raise ChainError(_("Only a bound volume with the keeper can go back to the level-1 auditor."))
+        if not self.reason:
+            raise ChainError(_("Give the reason for the return; it is written on the level-1 audit record."))
+
+    def execute(self):
+        from .models import HandoverForm, Level1Audit
+
+        records = Record.objects.filter(volume_item__volume=self.volume)
+        forms = list(HandoverForm.objects.filter(kind=HandoverForm.Kind.CLERK_HALL, status="accepted",
+                                                 records__in=records).distinct())
+        note = {"volume": self.volume.number, "reason": self.reason, "by": self.actor.username,
+                "at": timezone.now().isoformat()}
+        for form in forms:
+            form.notes, form.has_returns = [*form.notes, note], True
+            form.save(update_fields=["notes", "has_returns"])
+        days = sorted(set(records.values_list("business_date", flat=True)))
+        for audit in Level1Audit.objects.filter(hall=self.volume.hall, day__in=days):
+            audit.notes = (audit.notes + "\n" if audit.notes else "") + _("Volume %(v)s returned by the keeper: %(r)s") % {
+                "v": self.volume.number, "r": self.reason}
+            audit.save(update_fields=["notes"])
+        auditor = forms[0].giver if forms else None
+        self.volume.status, self.volume.holder = V.RETURNED, auditor
+        self.volume.save(update_fields=["status", "holder"])
+        self.log("volume.return", self.volume, reason=self.reason, level="hall",
+                 to=auditor.username if auditor else "", forms=[f.pk for f in forms])
+        return self.volume
+
+
 class FixReturned(Transition):
     """The hall has fixed a returned volume; it is with the keeper again, ready for a new hall→branch form."""
 

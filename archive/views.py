@@ -22,7 +22,7 @@ from records.models import OperatorReport, Record
 
 from . import dashboard, dailyclose, errors, handover, level1, level2, monthly, printing
 from .base import ChainError
-from .binding import Bind, CloseMonth, FixReturned
+from .binding import Bind, CloseMonth, FixReturned, ReturnToLevel1
 from .models import ErrorEntry, HandoverForm, Level1Audit, Level2Audit, Volume
 
 
@@ -188,6 +188,7 @@ class VolumeView(Screen):
         return super().get_context_data(
             volume=volume, items=volume.items.select_related("record"), audit=audit, sample=sample,
             may_audit=access.can(self.request.user, "audit.level2", volume),
+            may_return=access.can(self.request.user, "volume.return_to_level1", volume),
             forms=volume.forms.all(), **kwargs)
 
 
@@ -293,6 +294,13 @@ def volume_fix(request, pk):
     volume = scoped(request, Volume, pk, "volume.fix")
     FixReturned(request.user, volume, request.POST.get("note"), request).run()
     return _("Volume %(v)s is ready to be handed over again.") % {"v": volume}
+
+
+@action_view
+def volume_return(request, pk):
+    volume = scoped(request, Volume, pk, "volume.return_to_level1")
+    ReturnToLevel1(request.user, volume, request.POST.get("reason"), request).run()
+    return _("Volume %(v)s went back to the level-1 auditor.") % {"v": volume}
 
 
 @action_view

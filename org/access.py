@@ -43,6 +43,7 @@ ACTIONS = {
     "volume.bind": {R.KEEPER},
     "volume.close_short": {R.KEEPER},
     "volume.fix": {R.KEEPER},
+    "volume.return_to_level1": {R.KEEPER},
     "audit.level2": {R.BRANCH_AUDITOR},
     "marketing.check": {R.MARKETING},
     "dashboard.view": {R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST},

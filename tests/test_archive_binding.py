@@ -99,3 +99,27 @@ def test_two_keepers_binding_at_once_never_put_a_record_in_two_volumes(org_demo,
     assert VolumeItem.objects.count() == 40
     assert VolumeItem.objects.values("record").distinct().count() == 40
     assert [v.items.count() for v in Volume.objects.order_by("seq")] == [30, 10]
+
+
+def test_keeper_returns_a_bound_volume_to_the_level1_auditor(make_record, users):
+    from archive.binding import FixReturned, ReturnToLevel1
+    from archive.models import HandoverForm, Level1Audit
+    from org.models import AuditEvent
+
+    records = _at_hall(make_record, users, 2)
+    keeper, l1 = users("keeper-H11"), users("l1-H11")
+    Bind(keeper, records).run()
+    volume = CloseMonth(keeper, Hall.objects.get(code="H11"), 2026, 10, today=day(31)).run()[0]
+    with pytest.raises(ChainError, match="原因"):
+        ReturnToLevel1(keeper, volume, " ").run()
+    ReturnToLevel1(keeper, volume, "缺身份证复印件").run()
+    volume.refresh_from_db()
+    assert (volume.status, volume.holder) == ("returned", l1)
+    form = HandoverForm.objects.get(kind="clerk_hall")
+    assert form.notes[0]["reason"] == "缺身份证复印件" and form.has_returns
+    assert "缺身份证复印件" in Level1Audit.objects.get().notes
+    event = AuditEvent.objects.filter(action="volume.return").latest("seq")
+    assert event.details["reason"] == "缺身份证复印件" and event.details["to"] == "l1-H11"
+    FixReturned(keeper, volume, "已补齐").run()
+    volume.refresh_from_db()
+    assert (volume.status, volume.holder) == ("bound", keeper)

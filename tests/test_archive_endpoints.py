@@ -62,6 +62,8 @@ ENDPOINTS = [
     ("marketing_check", lambda s: [s["received"].pk], lambda s: {}, "marketing", "auditor-B1", None),
     ("volume", lambda s: [s["agr"].pk], None, "auditor-B1", "clerk-H11", "auditor-B2"),
     ("volume_fix", lambda s: [s["general"].pk], lambda s: {"note": "x"}, "keeper-H11", "auditor-B1", "keeper-H12"),
+    ("volume_return", lambda s: [s["general"].pk], lambda s: {"reason": "x"}, "keeper-H11", "l1-H11",
+     "keeper-H12"),
     ("level2_start", lambda s: [s["agr"].pk], lambda s: {}, "auditor-B1", "keeper-H11", "auditor-B2"),
     ("level2_finding", lambda s: [s["l2"].pk], lambda s: {"record": s["sampled"].pk, "ok": "1"}, "auditor-B1",
      "keeper-H11", "auditor-B2"),

@@ -51,6 +51,7 @@ EXPECTED = {
     "volume.bind": {"keeper-H11", "admin"},
     "volume.close_short": {"keeper-H11", "admin"},
     "volume.fix": {"keeper-H11", "admin"},
+    "volume.return_to_level1": {"keeper-H11", "admin"},
     "audit.level2": {"auditor-B1", "admin"},
     "marketing.check": {"marketing", "admin"},
     "dashboard.view": {"l1-H11", "keeper-H11", "auditor-B1", "marketing", "archivist", "admin"},
