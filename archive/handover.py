@@ -70,7 +70,8 @@ class GiveClerkHall(Give):
 
     def check(self):
         super().check()
-        if not Level1Audit.objects.get(pk=self.audit.pk).signed_at:
+        # the audit row is the lock: two givers of the same day queue up and the second sees the first form
+        if not Level1Audit.objects.select_for_update().get(pk=self.audit.pk).signed_at:
             raise ChainError(_("Sign the level-1 audit record of this day first."))
         pending = HandoverForm.objects.filter(kind=self.kind, hall=self.audit.hall, day=self.audit.day,
                                               status=F.GIVEN)
