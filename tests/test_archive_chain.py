@@ -3,7 +3,7 @@ a rejected hall→branch form, a level-2 return, their re-handovers, the monthly
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from archive import custody, dailyclose, errors, handover, level1, level2, monthly
+from archive import custody, dailyclose, errors, handover, level1, level2, monthly, sampling
 from archive.base import ChainError
 from archive.binding import Bind, CloseMonth, FixReturned
 from archive.models import ErrorEntry, HandoverForm, Level2Audit, Signature, Volume
@@ -114,6 +114,8 @@ def test_one_month_of_branch_b1_through_the_whole_chain(make_record, users):
         assert len(l2.sample) >= share * volume.items.count() and len(set(l2.sample)) == len(l2.sample)
         event = AuditEvent.objects.get(action="level2.sample", details__audit=l2.pk)
         assert event.details["seed"] == l2.seed and event.details["sample"] == l2.sample
+        ids = list(volume.items.values_list("record_id", flat=True))
+        assert sampling.draw(ids, len(l2.sample), event.details["seed"]) == l2.sample  # reproducible
         for pk in l2.sample:
             bad = volume == zh1 and pk == l2.sample[0]
             level2.Finding(auditor, l2, Record.objects.get(pk=pk), ok=not bad,
