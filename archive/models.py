@@ -10,6 +10,11 @@ from records.models import Category
 USER = settings.AUTH_USER_MODEL
 VOLUME_SIZE = 30  # 每30份/本 (DOMAIN.md, enforced)
 
+# The record states this app adds to records.models.Record.Status, named here too so that this app's
+# catalogue (archive/locale) carries their Chinese labels.
+RECORD_STATE_LABELS = (_("Sorted at daily close"), _("Level-1 audit passed"), _("Level-1 audit error"),
+                       _("With the hall records keeper"), _("Bound in a volume"))
+
 
 class Volume(models.Model):
     class Status(models.TextChoices):
