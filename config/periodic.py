@@ -14,6 +14,7 @@ from django.db import close_old_connections
 
 log = logging.getLogger(__name__)
 JOBS = {}
+release_connections = close_old_connections  # between turns, as the task worker does
 
 
 def register(name, seconds, func):
@@ -37,7 +38,7 @@ def _call(name, func):
         log.exception("periodic job %s failed", name)
         return f"{type(exc).__name__}: {exc}"
     finally:
-        close_old_connections()
+        release_connections()
 
 
 def loop(stop, tick=1.0):

@@ -29,6 +29,24 @@ ACTIONS = {
     "record.export": {R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST, R.AUDITOR},
     # personal data: the full, unmasked ID number (every such view is logged, see org.pii)
     "pii.view_full": {R.L1_AUDITOR, R.ARCHIVIST},
+    # the audit and handover chain (archive/), DOMAIN.md "The chain"
+    "archive.view": {R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST, R.AUDITOR},
+    "dailyclose.run": {R.CLERK},
+    "audit.level1": {R.L1_AUDITOR},
+    "error.correct": {R.CLERK, R.L1_AUDITOR, R.ARCHIVIST},
+    "handover.clerk_hall.give": {R.L1_AUDITOR},
+    "handover.clerk_hall.receive": {R.KEEPER},
+    "handover.hall_branch.give": {R.KEEPER},
+    "handover.hall_branch.receive": {R.BRANCH_AUDITOR},
+    "handover.branch_marketing.give": {R.BRANCH_AUDITOR},
+    "handover.branch_marketing.receive": {R.MARKETING},
+    "volume.bind": {R.KEEPER},
+    "volume.close_short": {R.KEEPER},
+    "volume.fix": {R.KEEPER},
+    "volume.return_to_level1": {R.KEEPER},
+    "audit.level2": {R.BRANCH_AUDITOR},
+    "marketing.check": {R.MARKETING},
+    "dashboard.view": {R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST},
     # the handbook
     "handbook.read": set(Role),
 }
@@ -103,7 +121,10 @@ def _covers(grant, obj):
         return grant.scope == ScopeKind.BRANCH and grant.branch_id == obj.pk
     hall = _hall_of(obj)
     if hall is None:
-        return False
+        # objects of a whole branch (a monthly branch→marketing form) name it with `scope_branch_path`
+        branch_path = getattr(obj, "scope_branch_path", None)
+        branch_id = getattr(obj, f"{branch_path}_id", None) if branch_path else None
+        return grant.scope == ScopeKind.BRANCH and branch_id is not None and grant.branch_id == branch_id
     if grant.scope == ScopeKind.HALL:
         return grant.hall_id == hall.pk
     return grant.branch_id == hall.branch_id
@@ -179,6 +200,9 @@ def scope_filter(user, model, action="record.view"):
     if branch_ids:
         branch_path = "branch_id" if path == "pk" else f"{path}__branch_id"
         q |= Q(**{f"{branch_path}__in": sorted(branch_ids)})
+        own_branch = getattr(model, "scope_branch_path", None)
+        if own_branch:  # objects without a hall, placed in a branch directly
+            q |= Q(**{f"{path}__isnull": True, f"{own_branch}_id__in": sorted(branch_ids)})
     return q
 
 

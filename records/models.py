@@ -44,6 +44,12 @@ class Record(models.Model):
         OCR_RUNNING = "ocr_running", _("OCR running")
         OCR_DONE = "ocr_done", _("OCR done")
         OCR_FAILED = "ocr_failed", _("OCR failed")
+        # the audit and handover chain (archive/): daily close → level-1 audit → clerk→hall → binding
+        SORTED = "sorted", _("Sorted at daily close")
+        L1_PASSED = "l1_passed", _("Level-1 audit passed")
+        L1_ERROR = "l1_error", _("Level-1 audit error")
+        AT_HALL = "at_hall", _("With the hall records keeper")
+        BOUND = "bound", _("Bound in a volume")
 
     class IdType(models.TextChoices):
         RESIDENT = "resident_id", _("Resident ID card")
@@ -83,6 +89,9 @@ class Record(models.Model):
     ocr_attempts = models.PositiveIntegerField(default=0)
     ocr_heartbeat = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
+    # who holds the paper file now (archive.custody); once bound, the volume's holder
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("Holder"))
 
     scope_hall_path = "hall"
 

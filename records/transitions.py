@@ -2,6 +2,11 @@
 the wrong state, and writes the event log in the same transaction.
 
 received → ocr_queued → ocr_running → ocr_done | ocr_failed;  ocr_failed / ocr_done → ocr_queued (retry)
+
+The audit and handover chain continues the machine in archive/ (each step a transition there):
+ocr_done → sorted (archive.dailyclose) → l1_passed | l1_error (archive.level1; l1_error → l1_passed once its
+errors are corrected) → at_hall (archive.handover, keeper signs the clerk→hall form; a rejection keeps
+l1_passed) → bound (archive.binding). From then on the record moves with its volume (archive.models.Volume).
 """
 from django.core.exceptions import PermissionDenied
 from django.db import transaction

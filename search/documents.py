@@ -18,10 +18,12 @@ RECORD_KEYWORDS = {
 }
 
 
-def record_custody(record):
-    """Where the paper file is now: its bound volume and who holds it (filled by the archive chain).
-    `record` is the dict of the record's column values (RECORD_COLUMNS)."""
-    return {"volume": None, "holder": None}
+def record_custody(records):
+    """Where each paper file is now: {record id: {"volume", "holder"}} for the record dicts (RECORD_COLUMNS),
+    from the archive chain (its bound volume and who holds it)."""
+    from archive.custody import locations
+
+    return locations(records)
 
 
 # An ID number written anywhere in the OCR text (18 characters, or the old 15 digits) is masked before it
@@ -34,12 +36,12 @@ def scrub(text):
 
 
 RECORD_COLUMNS = ("id", "hall_id", "transaction_no", "customer_name", "service_number", "id_number_hash",
-                  "category", "status", "business_type", "business_date", "fields")
+                  "category", "status", "business_type", "business_date", "fields", "holder_id", "clerk_id")
 
 
-def record_document(record, pages, hall, url):
-    """One document from a record's column values (a dict), its pages [(text, problems)], its Hall and the
-    inspect URL without the id."""
+def record_document(record, pages, hall, url, custody):
+    """One document from a record's column values (a dict), its pages [(text, problems)], its Hall, the
+    inspect URL without the id and its custody ({"volume", "holder"})."""
     text = scrub("\n".join(t for t, _ in pages if t))
     flagged = any(f.get("problem") for f in (record["fields"] or {}).values())
     has_errors = flagged or record["status"] == Record.Status.OCR_FAILED or any(p for _, p in pages)
@@ -63,7 +65,8 @@ def record_document(record, pages, hall, url):
         "business_date": record["business_date"].isoformat() if record["business_date"] else None,
         "has_errors": bool(has_errors),
         "url": f"{url}{record['id']}/",
-        **record_custody(record),
+        "volume": custody.get("volume"),
+        "holder": custody.get("holder"),
     }
 
 
@@ -80,8 +83,11 @@ def record_documents(pks):
         for rid, text, problems in (Page.objects.filter(record_id__in=chunk).order_by("record_id", "number")
                                     .values_list("record_id", "text", "problems")):
             pages.setdefault(rid, []).append((text, problems))
-        for record in Record.objects.filter(pk__in=chunk).values(*RECORD_COLUMNS):
-            yield record_document(record, pages.get(record["id"], []), halls[record["hall_id"]], url)
+        records = list(Record.objects.filter(pk__in=chunk).values(*RECORD_COLUMNS))
+        custody = record_custody(records)
+        for record in records:
+            yield record_document(record, pages.get(record["id"], []), halls[record["hall_id"]], url,
+                                  custody[record["id"]])
 
 
 def record_pks():

@@ -28,3 +28,23 @@ def page_saved(sender, instance, raw=False, **kwargs):
 @receiver(post_delete, sender=Page, dispatch_uid="search-page-delete")
 def page_deleted(sender, instance, **kwargs):
     outbox.enqueue("record", instance.record_id)
+
+
+# The record document carries its volume and holder (archive.custody): binding and handing over a volume
+# change the documents of the files in it.
+from archive.models import Volume, VolumeItem  # noqa: E402
+
+
+@receiver(post_save, sender=VolumeItem, dispatch_uid="search-volume-item-save")
+@receiver(post_delete, sender=VolumeItem, dispatch_uid="search-volume-item-delete")
+def volume_item_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        outbox.enqueue("record", instance.record_id)
+
+
+@receiver(post_save, sender=Volume, dispatch_uid="search-volume-save")
+def volume_saved(sender, instance, created=False, raw=False, **kwargs):
+    if raw or created:
+        return
+    for record_id in VolumeItem.objects.filter(volume=instance).values_list("record_id", flat=True):
+        outbox.enqueue("record", record_id)

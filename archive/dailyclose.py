@@ -1,0 +1,51 @@
+"""Daily close (DOMAIN.md chain step 1): the clerk sorts the day's files into the three categories."""
+from django.utils.translation import gettext as _
+
+from records.models import Category, Record
+
+from .base import ChainError, Transition
+
+S = Record.Status
+
+
+def day_records(hall, day, clerk=None):
+    qs = Record.objects.filter(hall=hall, business_date=day)
+    return qs.filter(clerk=clerk) if clerk is not None else qs
+
+
+class DailyClose(Transition):
+    """The clerk's files of one day, OCR done, move to "sorted"; the result counts them per category."""
+
+    action = "dailyclose.run"
+
+    def __init__(self, actor, hall, day, request=None):
+        super().__init__(actor, request)
+        self.hall, self.day = hall, day
+
+    def scope_object(self):
+        return self.hall
+
+    def check(self):
+        super().check()
+        records = list(day_records(self.hall, self.day, self.actor).select_for_update().order_by("pk"))
+        self.records = [r for r in records if r.status == S.OCR_DONE]
+        waiting = [r for r in records if r.status in (S.RECEIVED, S.OCR_QUEUED, S.OCR_RUNNING, S.OCR_FAILED)]
+        if waiting:
+            raise ChainError(_("%(n)d files of this day are not through OCR yet: %(list)s")
+                             % {"n": len(waiting), "list": ", ".join(str(r) for r in waiting[:10])})
+        no_category = [r for r in self.records if r.category not in Category.values]
+        if no_category:
+            raise ChainError(_("Give these files a category first: %(list)s")
+                             % {"list": ", ".join(str(r) for r in no_category[:10])})
+        if not self.records:
+            raise ChainError(_("No files of this day are waiting to be sorted."))
+
+    def execute(self):
+        counts = {c: 0 for c in Category.values}
+        for record in self.records:
+            record.status, record.holder = S.SORTED, self.actor
+            record.save(update_fields=["status", "holder"])
+            counts[record.category] += 1
+        self.log("dailyclose", self.hall, day=self.day, clerk=self.actor.username, counts=counts,
+                 records=[r.pk for r in self.records], to=S.SORTED)
+        return counts

@@ -1,0 +1,45 @@
+"""The error register (业务差错登记): every error found at any level, its responsible clerk, its correction."""
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .base import ChainError, Transition, log
+from .models import ErrorEntry
+
+
+def register(found_by, record, kind, level, description="", request=None):
+    if not (kind or "").strip():
+        raise ChainError(_("Name the kind of error (e.g. missing signature, wrong ID copy)."))
+    entry = ErrorEntry.objects.create(record=record, kind=kind.strip()[:60], description=description[:300],
+                                      clerk=record.clerk, level=level, found_by=found_by)
+    log("error.register", found_by, entry.record, request, error=entry.pk, kind=entry.kind, level=level,
+        clerk=record.clerk.username)
+    return entry
+
+
+class CorrectError(Transition):
+    action = "error.correct"
+
+    def __init__(self, actor, entry, request=None):
+        super().__init__(actor, request)
+        self.entry = entry
+
+    def scope_object(self):
+        return self.entry.record
+
+    def check(self):
+        super().check()
+        self.entry = ErrorEntry.objects.select_for_update().get(pk=self.entry.pk)
+        if self.entry.corrected_at:
+            raise ChainError(_("This error was already corrected on %(when)s by %(who)s.")
+                             % {"when": timezone.localtime(self.entry.corrected_at).strftime("%Y-%m-%d %H:%M"),
+                                "who": self.entry.corrected_by})
+
+    def execute(self):
+        self.entry.corrected_at, self.entry.corrected_by = timezone.now(), self.actor
+        self.entry.save(update_fields=["corrected_at", "corrected_by"])
+        self.log("error.correct", self.entry.record, error=self.entry.pk, kind=self.entry.kind)
+        return self.entry
+
+
+def open_errors(record):
+    return record.errors.filter(corrected_at__isnull=True)

@@ -1,0 +1,246 @@
+"""The three handover forms (clerk→hall, hall→branch, branch→marketing). The giver signs when handing over;
+the receiver signs to accept or rejects with a reason, which sends everything on the form back to the giver.
+A re-handover after a rejection or a level-2 return is a new form linked to the old one (`replaces`)."""
+from collections import Counter
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from org.models import Hall
+from records.models import Category, Record
+
+from . import signatures
+from .base import ChainError, Transition
+from .models import HandoverForm, Level1Audit, Volume
+
+K, F, S, V = HandoverForm.Kind, HandoverForm.Status, Record.Status, Volume.Status
+
+
+def _category_counts(records):
+    counts = Counter(r.category for r in records)
+    return {c: counts.get(c, 0) for c in Category.values}
+
+
+def _previous(kind, **where):
+    """The latest rejected (or return-noted) form the new one replaces, if any."""
+    old = (HandoverForm.objects.filter(kind=kind, **where)
+           .filter(Q(status=F.REJECTED) | Q(has_returns=True)).exclude(replaced_by__isnull=False)
+           .order_by("-created_at", "-id").first())
+    return old
+
+
+class Give(Transition):
+    """Base: create the form, sign it as giver."""
+
+    kind = None
+
+    def __init__(self, actor, password, request=None):
+        super().__init__(actor, request)
+        self.password = password
+
+    @property
+    def action(self):
+        return f"handover.{self.kind}.give"
+
+    def check(self):
+        super().check()
+        signatures.check_password(self.actor, self.password)
+
+    def create(self, **fields):
+        form = HandoverForm.objects.create(kind=self.kind, giver=self.actor, **fields)
+        return form
+
+    def finish(self, form):
+        signatures.sign(self.actor, self.password, form, "giver", self.request)
+        self.log("handover.give", form, kind=self.kind, figures=form.figures, replaces=form.replaces_id)
+        return form
+
+
+class GiveClerkHall(Give):
+    """The level-1 auditor hands the audited day's files to the keeper."""
+
+    kind = K.CLERK_HALL
+
+    def __init__(self, actor, password, audit, request=None):
+        super().__init__(actor, password, request)
+        self.audit = audit
+
+    def scope_object(self):
+        return self.audit.hall
+
+    def check(self):
+        super().check()
+        # the audit row is the lock: two givers of the same day queue up and the second sees the first form
+        if not Level1Audit.objects.select_for_update().get(pk=self.audit.pk).signed_at:
+            raise ChainError(_("Sign the level-1 audit record of this day first."))
+        pending = HandoverForm.objects.filter(kind=self.kind, hall=self.audit.hall, day=self.audit.day,
+                                              status=F.GIVEN)
+        if pending.exists():
+            raise ChainError(_("A handover form of this day is already waiting for the keeper's signature."))
+        self.records = list(Record.objects.select_for_update().filter(
+            hall=self.audit.hall, business_date=self.audit.day, status=S.L1_PASSED).order_by("pk"))
+        if not self.records:
+            raise ChainError(_("No audited files of this day are left to hand over."))
+
+    def execute(self):
+        hall = self.audit.hall
+        form = self.create(hall=hall, branch=hall.branch, day=self.audit.day,
+                           figures={"records": len(self.records), "by_category": _category_counts(self.records)},
+                           replaces=_previous(self.kind, hall=hall, day=self.audit.day))
+        form.records.set(self.records)
+        return self.finish(form)
+
+
+class GiveHallBranch(Give):
+    """The keeper hands bound volumes of the hall to the branch auditor."""
+
+    kind = K.HALL_BRANCH
+
+    def __init__(self, actor, password, volumes, request=None):
+        super().__init__(actor, password, request)
+        self.volumes = list(volumes)
+
+    def scope_object(self):
+        return self.volumes[0] if self.volumes else None
+
+    def check(self):
+        if not self.volumes:
+            raise ChainError(_("Choose the volumes to hand over."))
+        super().check()
+        self.volumes = list(Volume.objects.select_for_update().filter(pk__in=[v.pk for v in self.volumes])
+                            .order_by("number"))
+        if len({v.hall_id for v in self.volumes}) != 1:
+            raise ChainError(_("One form carries the volumes of one hall."))
+        for volume in self.volumes:
+            if volume.status != V.BOUND:
+                raise ChainError(_("Volume %(v)s is %(s)s: only bound volumes with the keeper can be handed over.")
+                                 % {"v": volume, "s": volume.get_status_display()})
+            if volume.forms.filter(status=F.GIVEN).exists():
+                raise ChainError(_("Volume %(v)s is already on a form waiting for signature.") % {"v": volume})
+
+    def execute(self):
+        hall = self.volumes[0].hall
+        records = Record.objects.filter(volume_item__volume__in=self.volumes)
+        old = (HandoverForm.objects.filter(kind=self.kind, volumes__in=self.volumes)
+               .filter(Q(status=F.REJECTED) | Q(has_returns=True)).filter(replaced_by__isnull=True)
+               .order_by("-created_at", "-id").first())
+        form = self.create(hall=hall, branch=hall.branch, replaces=old, figures={
+            "volumes": len(self.volumes), "records": records.count(),
+            "by_category": _category_counts(records),
+            "volumes_by_category": dict(Counter(v.category for v in self.volumes))})
+        form.volumes.set(self.volumes)
+        return self.finish(form)
+
+
+class GiveBranchMarketing(Give):
+    """Monthly: the branch auditor hands the branch's month to marketing (ownership and general hall by hall,
+    agreements gathered per branch), with the month's figures."""
+
+    kind = K.BRANCH_MARKETING
+
+    def __init__(self, actor, password, branch, year, month, request=None):
+        super().__init__(actor, password, request)
+        self.branch, self.year, self.month = branch, year, month
+
+    def scope_object(self):
+        return self.branch
+
+    def check(self):
+        super().check()
+        month = Volume.objects.select_for_update().filter(hall__branch=self.branch, year=self.year,
+                                                           month=self.month)
+        unfinished = [v for v in month if v.status != V.L2_PASSED]
+        if unfinished:
+            raise ChainError(_("Not every volume of the month has passed the level-2 audit: %(list)s")
+                             % {"list": ", ".join(f"{v}（{v.get_status_display()}）" for v in unfinished[:10])})
+        self.volumes = list(month.order_by("hall__code", "category", "seq"))
+        if not self.volumes:
+            raise ChainError(_("The branch has no volumes of this month to hand over."))
+
+    def execute(self):
+        by_hall = {}
+        for hall in Hall.objects.filter(branch=self.branch).order_by("code"):
+            records = Record.objects.filter(volume_item__volume__in=[v for v in self.volumes if v.hall_id == hall.pk])
+            counts = _category_counts(records)
+            by_hall[hall.code] = {Category.OWNERSHIP: counts[Category.OWNERSHIP],
+                                  Category.GENERAL: counts[Category.GENERAL]}
+        records = Record.objects.filter(volume_item__volume__in=self.volumes)
+        figures = {"by_hall": by_hall, "agreements": records.filter(category=Category.AGREEMENT).count(),
+                   "records": records.count(), "volumes": len(self.volumes)}
+        form = self.create(branch=self.branch, year=self.year, month=self.month, figures=figures,
+                           replaces=_previous(self.kind, branch=self.branch, year=self.year, month=self.month))
+        form.volumes.set(self.volumes)
+        return self.finish(form)
+
+
+class _Answer(Transition):
+    def __init__(self, actor, password, form, request=None):
+        super().__init__(actor, request)
+        self.password, self.form = password, form
+
+    @property
+    def action(self):
+        return f"handover.{self.form.kind}.receive"
+
+    def scope_object(self):
+        return self.form
+
+    def check(self):
+        super().check()
+        signatures.check_password(self.actor, self.password)
+        self.form = HandoverForm.objects.select_for_update().get(pk=self.form.pk)
+        if self.form.status != F.GIVEN:
+            raise ChainError(_("This form was already %(s)s.") % {"s": self.form.get_status_display()})
+        if self.form.giver_id == self.actor.pk:
+            raise ChainError(_("The giver cannot also sign as receiver."))
+
+    def _move(self, record_status, volume_status, holder):
+        if self.form.kind == K.CLERK_HALL:
+            for record in self.form.records.select_for_update():
+                record.holder = holder
+                if record_status:
+                    record.status = record_status
+                record.save(update_fields=["status", "holder"])
+        else:
+            for volume in self.form.volumes.select_for_update():
+                volume.holder = holder
+                if volume_status:
+                    volume.status = volume_status
+                volume.save(update_fields=["status", "holder"])
+
+
+class Receive(_Answer):
+    NEXT = {K.CLERK_HALL: (S.AT_HALL, None), K.HALL_BRANCH: (None, V.AT_BRANCH),
+            K.BRANCH_MARKETING: (None, V.AT_MARKETING)}
+
+    def execute(self):
+        self.form.receiver, self.form.status = self.actor, F.ACCEPTED
+        self.form.save(update_fields=["receiver", "status"])
+        signatures.sign(self.actor, self.password, self.form, "receiver", self.request)
+        self._move(*self.NEXT[self.form.kind], holder=self.actor)
+        self.log("handover.receive", self.form, kind=self.form.kind, figures=self.form.figures)
+        return self.form
+
+
+class Reject(_Answer):
+    """Everything on the form goes back whole to the giver, the reason noted."""
+
+    def __init__(self, actor, password, form, reason, request=None):
+        super().__init__(actor, password, form, request)
+        self.reason = (reason or "").strip()
+
+    def check(self):
+        if not self.reason:
+            raise ChainError(_("Give the reason for the rejection; it is written on the form."))
+        super().check()
+
+    def execute(self):
+        self.form.receiver, self.form.status, self.form.reason = self.actor, F.REJECTED, self.reason
+        self.form.save(update_fields=["receiver", "status", "reason"])
+        signatures.sign(self.actor, self.password, self.form, "rejection", self.request, reason=self.reason)
+        back = V.RETURNED if self.form.kind == K.HALL_BRANCH else None
+        self._move(None, back, holder=self.form.giver)
+        self.log("handover.return", self.form, kind=self.form.kind, reason=self.reason,
+                 to=self.form.giver.username, volumes=[v.number for v in self.form.volumes.all()],
+                 records=list(self.form.records.values_list("pk", flat=True)))
+        return self.form

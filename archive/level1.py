@@ -1,0 +1,111 @@
+"""Level-1 audit (一级稽核): 100% of a hall's day against the clerk operation report; every file marked passed
+or in error (errors go to the register and are corrected); the level-1 audit record is then signed."""
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from records import reconcile
+from records.models import Record, ReportRow
+
+from . import errors, signatures
+from .base import ChainError, Transition, require
+from .models import AuditMark, ErrorEntry, Level1Audit
+
+S = Record.Status
+AUDITABLE = (S.SORTED, S.L1_PASSED, S.L1_ERROR)
+
+
+def open_audit(auditor, hall, day, report=None, request=None):
+    require(auditor, "audit.level1", hall)
+    audit, created = Level1Audit.objects.get_or_create(hall=hall, day=day, defaults={"auditor": auditor,
+                                                                                      "report": report})
+    if report is not None and audit.report_id != report.pk and not audit.signed_at:
+        audit.report = report
+        audit.save(update_fields=["report"])
+    return audit
+
+
+def day_records(audit):
+    return Record.objects.filter(hall=audit.hall, business_date=audit.day)
+
+
+def reconciliation(audit):
+    """The day's files beside the imported report's rows of that hall and day."""
+    rows = ReportRow.objects.filter(hall_code=audit.hall.code)
+    if audit.report_id:
+        rows = rows.filter(report=audit.report)
+    rows = [r for r in rows if timezone.localtime(r.accepted_at).date() == audit.day]
+    return reconcile.reconcile(rows, day_records(audit).filter(status__in=AUDITABLE))
+
+
+class Mark(Transition):
+    action = "audit.level1"
+
+    def __init__(self, actor, audit, record, passed, note="", error_kind="", request=None):
+        super().__init__(actor, request)
+        self.audit, self.record, self.passed = audit, record, passed
+        self.note, self.error_kind = note or "", error_kind or ""
+
+    def scope_object(self):
+        return self.record
+
+    def check(self):
+        super().check()
+        self.record = Record.objects.select_for_update().get(pk=self.record.pk)
+        if self.audit.signed_at:
+            raise ChainError(_("The level-1 audit record of this day is already signed."))
+        if self.record.hall_id != self.audit.hall_id or self.record.business_date != self.audit.day:
+            raise ChainError(_("This file does not belong to the audited hall and day."))
+        if self.record.status not in AUDITABLE:
+            raise ChainError(_("File %(r)s is %(s)s: sort it at the daily close first.")
+                             % {"r": self.record, "s": self.record.get_status_display()})
+        if self.passed and errors.open_errors(self.record).exists():
+            raise ChainError(_("File %(r)s has uncorrected errors; correct them before passing it.")
+                             % {"r": self.record})
+        if not self.passed and not self.error_kind.strip():
+            raise ChainError(_("Name the kind of error (e.g. missing signature, wrong ID copy)."))
+
+    def execute(self):
+        before = self.record.status
+        self.record.status = S.L1_PASSED if self.passed else S.L1_ERROR
+        self.record.holder = self.actor  # the auditor has the paper on the desk
+        self.record.save(update_fields=["status", "holder"])
+        result = AuditMark.Result.PASSED if self.passed else AuditMark.Result.ERROR
+        AuditMark.objects.update_or_create(audit=self.audit, record=self.record,
+                                           defaults={"result": result, "note": self.note[:200]})
+        if not self.passed:
+            errors.register(self.actor, self.record, self.error_kind, ErrorEntry.Level.L1, self.note, self.request)
+        self.log("level1.mark", self.record, audit=self.audit.pk, result=result, note=self.note,
+                 **{"from": before, "to": self.record.status})
+        return self.record
+
+
+class Sign(Transition):
+    action = "audit.level1"
+
+    def __init__(self, actor, audit, password, notes="", request=None):
+        super().__init__(actor, request)
+        self.audit, self.password, self.notes = audit, password, notes
+
+    def scope_object(self):
+        return self.audit
+
+    def check(self):
+        super().check()
+        signatures.check_password(self.actor, self.password)
+        self.audit = Level1Audit.objects.select_for_update().get(pk=self.audit.pk)
+        if self.audit.signed_at:
+            raise ChainError(_("The level-1 audit record of this day is already signed."))
+        pending = day_records(self.audit).exclude(status__in=(S.L1_PASSED, S.AT_HALL, S.BOUND))
+        if pending.exists():
+            raise ChainError(_("Every file of the day must pass first (100%%); not yet: %(list)s")
+                             % {"list": ", ".join(str(r) for r in pending[:10])})
+
+    def execute(self):
+        if self.notes:
+            self.audit.notes = self.notes
+        self.audit.auditor = self.actor
+        self.audit.save(update_fields=["notes", "auditor"])
+        signature = signatures.sign(self.actor, self.password, self.audit, "auditor", self.request)
+        self.audit.signed_at = signature.signed_at
+        self.audit.save(update_fields=["signed_at"])
+        return self.audit

@@ -1,0 +1,382 @@
+"""Admin screens of the chain. Every object comes from a queryset narrowed by org.access for the action at
+hand (outside the scope: 404), and every change goes through a transition, which asks org.access again
+(wrong role: 403). A refused step shows its reason and changes nothing."""
+import datetime
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django.views.generic import TemplateView
+from wagtail.admin import messages
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from org import access
+from org.models import Branch, Hall
+from records.models import OperatorReport, Record
+
+from . import dashboard, dailyclose, errors, handover, level1, level2, monthly, printing
+from .base import ChainError
+from .binding import Bind, CloseMonth, FixReturned, ReturnToLevel1
+from .models import ErrorEntry, HandoverForm, Level1Audit, Level2Audit, Volume
+
+
+def scoped(request, model, pk, action):
+    """The object if `action` covers it for this user; 404 otherwise, whether it exists or not."""
+    return get_object_or_404(access.visible(request.user, model.objects.all(), action), pk=pk)
+
+
+def scoped_halls(user, action):
+    return access.visible(user, Hall.objects.all(), action)
+
+
+def _back(request, fallback="archive_admin:dashboard"):
+    target = request.POST.get("next") or ""
+    return redirect(target if target.startswith("/admin/") else reverse(fallback))
+
+
+def action_view(func):
+    """POST only; a ChainError becomes a message and nothing is changed (the transition rolled back)."""
+
+    @require_POST
+    @wraps(func)
+    def wrapper(request, *args, **kwargs):
+        try:
+            text = func(request, *args, **kwargs)
+        except ChainError as exc:
+            messages.error(request, str(exc))
+        else:
+            if text:
+                messages.success(request, text)
+        return _back(request)
+
+    return wrapper
+
+
+def _pdf(data, name):
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+def _date(value):
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ChainError(_("Give a date as YYYY-MM-DD.")) from None
+
+
+def _int(value, name):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ChainError(_("%(name)s must be a number.") % {"name": name}) from None
+
+
+class Screen(WagtailAdminTemplateMixin, TemplateView):
+    header_icon = "folder-open-inverse"
+    action = "dashboard.view"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not (request.user.is_superuser or access.grants(request.user, self.action)):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+# --- screens ---------------------------------------------------------------------------------------
+
+class DashboardView(Screen):
+    template_name = "archive/dashboard.html"
+    page_title = gettext_lazy("Archive chain")
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            waiting_chart=dashboard.bar_chart(dashboard.waiting(user), _("Files waiting at each step")),
+            clerk_chart=dashboard.bar_chart(dashboard.errors_per_clerk(user), _("Errors per clerk")),
+            hall_chart=dashboard.bar_chart(dashboard.errors_per_hall_month(user), _("Errors per hall and month")),
+            in_transit=dashboard.in_transit(user), volumes=dashboard.volumes(user)[:200],
+            returns=dashboard.returns(user), audit_days=dashboard.audit_days(user),
+            forms=access.visible(user, HandoverForm.objects.all(), "archive.view").select_related("hall", "branch")[:50]
+            if access.grants(user, "archive.view") or user.is_superuser else [],
+            **kwargs)
+
+
+class DailyCloseView(Screen):
+    template_name = "archive/daily_close.html"
+    page_title = gettext_lazy("Daily close")
+    action = "dailyclose.run"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        records = access.visible(user, Record.objects.filter(clerk=user, status=Record.Status.OCR_DONE),
+                                 "dailyclose.run").order_by("business_date", "category")
+        return super().get_context_data(records=records, halls=scoped_halls(user, "dailyclose.run"),
+                                        today=timezone.localdate(), **kwargs)
+
+
+class Level1View(Screen):
+    template_name = "archive/level1.html"
+    page_title = gettext_lazy("Level-1 audit")
+    action = "audit.level1"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        hall = scoped(self.request, Hall, self.kwargs["hall_id"], "audit.level1")
+        try:
+            day = datetime.date.fromisoformat(self.kwargs["day"])
+        except ValueError:
+            raise Http404 from None
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("hall_id", "day")}
+        report_id = self.request.GET.get("report")
+        report = OperatorReport.objects.filter(pk=report_id).first() if report_id else None
+        audit = level1.open_audit(user, hall, day, report)
+        marks = {m.record_id: m for m in audit.marks.all()}
+        records = level1.day_records(audit).select_related("clerk").order_by("transaction_no")
+        return super().get_context_data(
+            audit=audit, hall=hall, day=day, reconciliation=level1.reconciliation(audit),
+            rows=[(r, marks.get(r.pk)) for r in records], reports=OperatorReport.objects.all()[:20],
+            errors=ErrorEntry.objects.filter(record__in=records).select_related("record", "clerk"), **kwargs)
+
+
+class KeeperView(Screen):
+    template_name = "archive/keeper.html"
+    page_title = gettext_lazy("Binding and hand-over to the branch")
+    action = "volume.bind"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            waiting=access.visible(user, Record.objects.filter(status=Record.Status.AT_HALL), "volume.bind")
+            .select_related("hall").order_by("hall__code", "category", "business_date", "transaction_no"),
+            volumes=access.visible(user, Volume.objects.exclude(status__in=[Volume.Status.AT_MARKETING]),
+                                   "volume.bind").select_related("hall", "holder"),
+            halls=scoped_halls(user, "volume.close_short"), **kwargs)
+
+
+class FormView(Screen):
+    template_name = "archive/form.html"
+    page_title = gettext_lazy("Handover form")
+    action = "archive.view"
+
+    def get_context_data(self, **kwargs):
+        kwargs.pop("pk", None)
+        form = scoped(self.request, HandoverForm, self.kwargs["pk"], "archive.view")
+        user = self.request.user
+        return super().get_context_data(
+            form=form, may_answer=form.status == HandoverForm.Status.GIVEN
+            and access.can(user, f"handover.{form.kind}.receive", form),
+            may_check=access.can(user, "marketing.check", form) and form.kind == HandoverForm.Kind.BRANCH_MARKETING,
+            checks=form.checks.all(), **kwargs)
+
+
+class VolumeView(Screen):
+    template_name = "archive/volume.html"
+    page_title = gettext_lazy("Volume")
+    action = "archive.view"
+
+    def get_context_data(self, **kwargs):
+        kwargs.pop("pk", None)
+        volume = scoped(self.request, Volume, self.kwargs["pk"], "archive.view")
+        audit = volume.level2_audits.first()
+        sample = Record.objects.filter(pk__in=audit.sample) if audit else []
+        return super().get_context_data(
+            volume=volume, items=volume.items.select_related("record"), audit=audit, sample=sample,
+            may_audit=access.can(self.request.user, "audit.level2", volume),
+            may_return=access.can(self.request.user, "volume.return_to_level1", volume),
+            forms=volume.forms.all(), **kwargs)
+
+
+class BranchView(Screen):
+    template_name = "archive/branch.html"
+    page_title = gettext_lazy("Branch: level-2 audit and monthly handover")
+    action = "archive.view"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            branches=access.visible(user, Branch.objects.all(), "handover.branch_marketing.give"),
+            marketing_branches=access.visible(user, Branch.objects.all(), "marketing.check"),
+            volumes=access.visible(user, Volume.objects.filter(status=Volume.Status.AT_BRANCH), "audit.level2"),
+            today=timezone.localdate(), **kwargs)
+
+
+# --- actions ---------------------------------------------------------------------------------------
+
+@action_view
+def daily_close(request):
+    hall = scoped(request, Hall, request.POST.get("hall"), "dailyclose.run")
+    counts = dailyclose.DailyClose(request.user, hall, _date(request.POST.get("day")), request).run()
+    return _("Sorted: ownership %(ownership)d, general %(general)d, agreements %(agreement)d") % counts
+
+
+@action_view
+def level1_mark(request, pk):
+    audit = scoped(request, Level1Audit, pk, "audit.level1")
+    record = scoped(request, Record, request.POST.get("record"), "audit.level1")
+    passed = request.POST.get("result") == "passed"
+    level1.Mark(request.user, audit, record, passed, request.POST.get("note", ""),
+                request.POST.get("error_kind", ""), request).run()
+    return _("Marked.")
+
+
+@action_view
+def level1_sign(request, pk):
+    audit = scoped(request, Level1Audit, pk, "audit.level1")
+    level1.Sign(request.user, audit, request.POST.get("password"), request.POST.get("notes", ""), request).run()
+    return _("The level-1 audit record is signed.")
+
+
+@action_view
+def error_correct(request, pk):
+    entry = scoped(request, ErrorEntry, pk, "error.correct")
+    errors.CorrectError(request.user, entry, request).run()
+    return _("Correction recorded.")
+
+
+@action_view
+def give_clerk_hall(request, pk):
+    audit = scoped(request, Level1Audit, pk, "handover.clerk_hall.give")
+    form = handover.GiveClerkHall(request.user, request.POST.get("password"), audit, request).run()
+    return _("Handover form #%(n)d signed; waiting for the keeper.") % {"n": form.pk}
+
+
+@action_view
+def form_receive(request, pk):
+    form = scoped(request, HandoverForm, pk, "archive.view")
+    handover.Receive(request.user, request.POST.get("password"), form, request).run()
+    return _("Received and signed.")
+
+
+@action_view
+def form_reject(request, pk):
+    form = scoped(request, HandoverForm, pk, "archive.view")
+    handover.Reject(request.user, request.POST.get("password"), form, request.POST.get("reason"), request).run()
+    return _("Rejected; everything on the form went back to the giver.")
+
+
+@action_view
+def bind(request):
+    ids = [_int(v, "record") for v in request.POST.getlist("records")]
+    records = access.visible(request.user, Record.objects.filter(pk__in=ids), "volume.bind")
+    if records.count() != len(set(ids)):
+        raise Http404
+    volumes = Bind(request.user, records, request).run()
+    return _("Bound into %(list)s") % {"list": ", ".join(v.number for v in volumes)}
+
+
+@action_view
+def close_month(request):
+    hall = scoped(request, Hall, request.POST.get("hall"), "volume.close_short")
+    closed = CloseMonth(request.user, hall, _int(request.POST.get("year"), "year"),
+                        _int(request.POST.get("month"), "month"), request.POST.get("reason", ""),
+                        request=request).run()
+    return _("Closed short at month close: %(list)s") % {"list": ", ".join(v.number for v in closed)}
+
+
+@action_view
+def give_hall_branch(request):
+    ids = [_int(v, "volume") for v in request.POST.getlist("volumes")]
+    volumes = access.visible(request.user, Volume.objects.filter(pk__in=ids), "handover.hall_branch.give")
+    if volumes.count() != len(set(ids)):
+        raise Http404
+    form = handover.GiveHallBranch(request.user, request.POST.get("password"), volumes, request).run()
+    return _("Handover form #%(n)d signed; waiting for the branch.") % {"n": form.pk}
+
+
+@action_view
+def volume_fix(request, pk):
+    volume = scoped(request, Volume, pk, "volume.fix")
+    FixReturned(request.user, volume, request.POST.get("note"), request).run()
+    return _("Volume %(v)s is ready to be handed over again.") % {"v": volume}
+
+
+@action_view
+def volume_return(request, pk):
+    volume = scoped(request, Volume, pk, "volume.return_to_level1")
+    ReturnToLevel1(request.user, volume, request.POST.get("reason"), request).run()
+    return _("Volume %(v)s went back to the level-1 auditor.") % {"v": volume}
+
+
+@action_view
+def level2_start(request, pk):
+    volume = scoped(request, Volume, pk, "audit.level2")
+    audit = level2.Start(request.user, volume, request).run()
+    return _("Sample drawn: %(n)d files (seed %(seed)s).") % {"n": len(audit.sample), "seed": audit.seed}
+
+
+@action_view
+def level2_finding(request, pk):
+    audit = scoped(request, Level2Audit, pk, "audit.level2")
+    record = scoped(request, Record, request.POST.get("record"), "audit.level2")
+    level2.Finding(request.user, audit, record, request.POST.get("ok") == "1", request.POST.get("note", ""),
+                   request.POST.get("error_kind", ""), request).run()
+    return _("Finding recorded.")
+
+
+@action_view
+def level2_finish(request, pk):
+    audit = scoped(request, Level2Audit, pk, "audit.level2")
+    done = level2.Finish(request.user, audit, request.POST.get("password"), request.POST.get("reason"), request).run()
+    return _("Level-2 audit signed: %(result)s.") % {"result": done.get_result_display()}
+
+
+@action_view
+def give_branch_marketing(request):
+    branch = scoped(request, Branch, request.POST.get("branch"), "handover.branch_marketing.give")
+    form = handover.GiveBranchMarketing(request.user, request.POST.get("password"), branch,
+                                        _int(request.POST.get("year"), "year"),
+                                        _int(request.POST.get("month"), "month"), request).run()
+    return _("Monthly handover form #%(n)d signed; waiting for marketing.") % {"n": form.pk}
+
+
+@action_view
+def marketing_check(request, pk):
+    form = scoped(request, HandoverForm, pk, "marketing.check")
+    check = monthly.MonthlyCheck(request.user, form, request).run()
+    return _("Check done: %(n)d differences.") % {"n": len(check.differences)}
+
+
+@action_view
+def process_check(request):
+    branch = scoped(request, Branch, request.POST.get("branch"), "marketing.check")
+    check = monthly.ProcessCheck(request.user, branch, _int(request.POST.get("year"), "year"),
+                                 _int(request.POST.get("quarter"), "quarter"), request).run()
+    return _("Process check: %(n)d agreements sampled (seed %(seed)s).") % {"n": len(check.sample), "seed": check.seed}
+
+
+# --- PDFs ------------------------------------------------------------------------------------------
+
+def form_pdf(request, pk):
+    form = scoped(request, HandoverForm, pk, "archive.view")
+    return _pdf(printing.handover_form_pdf(form), f"handover-{form.pk}.pdf")
+
+
+def volume_pdf(request, pk):
+    volume = scoped(request, Volume, pk, "archive.view")
+    try:
+        data = printing.volume_pdf(volume)
+    except ChainError as exc:
+        messages.error(request, str(exc))
+        return redirect("archive_admin:volume", pk=volume.pk)
+    return _pdf(data, f"{volume.number}.pdf")
+
+
+def cover_pdf(request, pk):
+    volume = scoped(request, Volume, pk, "archive.view")
+    return _pdf(printing.volume_cover_pdf(volume), f"{volume.number}-cover.pdf")
+
+
+def level1_pdf(request, pk):
+    audit = scoped(request, Level1Audit, pk, "archive.view")
+    return _pdf(printing.level1_record_pdf([audit]), f"level1-{audit.hall.code}-{audit.day}.pdf")
+
+
+def level2_pdf(request, pk):
+    volume = scoped(request, Volume, pk, "archive.view")
+    return _pdf(printing.level2_record_pdf(volume), f"{volume.number}-level2.pdf")

@@ -1,0 +1,38 @@
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+
+from org import access
+
+from . import admin_urls
+
+
+class ActionMenuItem(MenuItem):
+    def __init__(self, *args, action, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.action = action
+
+    def is_shown(self, request):
+        return request.user.is_superuser or bool(access.grants(request.user, self.action))
+
+
+@hooks.register("register_admin_urls")
+def register_archive_urls():
+    return [path("archive/", include(admin_urls))]
+
+
+@hooks.register("register_admin_menu_item")
+def register_archive_menu():
+    items = [
+        ActionMenuItem(_("Dashboard"), reverse("archive_admin:dashboard"), action="dashboard.view",
+                       name="archive-dashboard", icon_name="view", order=1),
+        ActionMenuItem(_("Daily close"), reverse("archive_admin:daily_close"), action="dailyclose.run",
+                       name="archive-daily-close", icon_name="list-ul", order=2),
+        ActionMenuItem(_("Binding and hand-over"), reverse("archive_admin:keeper"), action="volume.bind",
+                       name="archive-keeper", icon_name="folder-inverse", order=3),
+        ActionMenuItem(_("Branch"), reverse("archive_admin:branch"), action="archive.view",
+                       name="archive-branch", icon_name="tasks", order=4),
+    ]
+    return SubmenuMenuItem(_("Archive chain"), Menu(items=items), name="archive", icon_name="folder-open-inverse",
+                           order=250)
