@@ -12,7 +12,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from org import access, auditlog
 from records.models import Category, Record
 
-from . import backends, query, registry
+from . import backends, query
 
 FILTERS = ("branch", "hall", "category", "status", "business_type", "volume", "has_errors")
 FACET_LABELS = {

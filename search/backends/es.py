@@ -2,7 +2,6 @@
 new index and swaps the alias in one request. Chinese on the bare server: standard tokenizer + lowercase +
 two-character shingles (names and two-character words match); SEARCH_ANALYZER=smartcn switches to the
 analysis-smartcn plugin with the same queries. Scope is a filter inside the query."""
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.utils import timezone
