@@ -1,0 +1,56 @@
+"""The handbook's fixed parts, created where missing (idempotent): the root page as the site's root, its
+login restriction, the groups with their page permissions, and the one approval workflow."""
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils.translation import gettext as _
+from wagtail.models import GroupApprovalTask, GroupPagePermission, Page, PageViewRestriction, Site, Workflow, \
+    WorkflowPage, WorkflowTask
+
+from . import groups
+from .models import HandbookPage
+from .routing import RoutedApprovalTask
+
+WORKFLOW_NAME = "流程手册审批"
+OFFICE_TASK = "办公室审核"
+APPROVAL_TASK = "总经理或分管领导审批"
+# Editors may add and change pages; nobody but the workflow (and a superuser) publishes.
+EDITOR_PERMISSIONS = ("add_page", "change_page")
+
+
+@transaction.atomic
+def ensure_handbook(title="营业厅窗口服务流程手册"):
+    root = HandbookPage.objects.first()
+    if root is None:
+        root = Page.get_first_root_node().add_child(instance=HandbookPage(title=title, slug="handbook"))
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        Site.objects.create(hostname="localhost", port=80, root_page=root, is_default_site=True,
+                            site_name=_("Procedure handbook"))
+    elif site.root_page_id != root.pk:
+        site.root_page = root
+        site.save(update_fields=["root_page"])
+    if not PageViewRestriction.objects.filter(page=root).exists():
+        PageViewRestriction.objects.create(page=root, restriction_type=PageViewRestriction.LOGIN)
+
+    editor_groups = [Group.objects.get_or_create(name=name)[0] for name in (groups.AUTHOR, groups.OFFICE, groups.GM)]
+    editor_groups += list(Group.objects.filter(name__startswith=groups.DEPTHEAD_PREFIX))
+    for group in editor_groups:
+        grant_editing(group, root)
+
+    workflow, _created = Workflow.objects.get_or_create(name=WORKFLOW_NAME)
+    office_task = GroupApprovalTask.objects.filter(name=OFFICE_TASK).first()
+    if office_task is None:
+        office_task = GroupApprovalTask.objects.create(name=OFFICE_TASK)
+        office_task.groups.set([Group.objects.get(name=groups.OFFICE)])
+    approval_task = RoutedApprovalTask.objects.filter(name=APPROVAL_TASK).first() or \
+        RoutedApprovalTask.objects.create(name=APPROVAL_TASK)
+    for order, task in enumerate([office_task, approval_task]):
+        WorkflowTask.objects.update_or_create(workflow=workflow, task=task, defaults={"sort_order": order})
+    WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
+    return root
+
+
+def grant_editing(group, root):
+    for codename in EDITOR_PERMISSIONS:
+        permission = Permission.objects.get(content_type__app_label="wagtailcore", codename=codename)
+        GroupPagePermission.objects.get_or_create(group=group, page=root, permission=permission)
