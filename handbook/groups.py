@@ -16,7 +16,16 @@ ROLE_GROUPS = {Role.AUTHOR: AUTHOR, Role.OFFICE: OFFICE, Role.GM: GM}
 
 
 def department_head_group(department):
-    return Group.objects.get_or_create(name=f"{DEPTHEAD_PREFIX}{department.code}")[0]
+    return _group(f"{DEPTHEAD_PREFIX}{department.code}")
+
+
+def _group(name):
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        from .setup import grant_editing
+
+        grant_editing(group)
+    return group
 
 
 def is_handbook_group(name):
@@ -39,7 +48,7 @@ def sync_user(user):
     wanted = wanted_groups(user)
     current = {g.name: g for g in user.groups.all() if is_handbook_group(g.name)}
     for name in wanted - set(current):
-        user.groups.add(Group.objects.get_or_create(name=name)[0])
+        user.groups.add(_group(name))
     for name in set(current) - wanted:
         user.groups.remove(current[name])
     if wanted != set(current):

@@ -13,8 +13,10 @@ from .routing import RoutedApprovalTask
 WORKFLOW_NAME = "流程手册审批"
 OFFICE_TASK = "办公室审核"
 APPROVAL_TASK = "总经理或分管领导审批"
-# Editors may add and change pages; nobody but the workflow (and a superuser) publishes.
+# Authors and the office add and change pages; only the final approvers publish (Wagtail's workflow publishes
+# as the approving user, so they need it), never an author.
 EDITOR_PERMISSIONS = ("add_page", "change_page")
+APPROVER_PERMISSIONS = EDITOR_PERMISSIONS + ("publish_page",)
 
 
 @transaction.atomic
@@ -32,9 +34,9 @@ def ensure_handbook(title="营业厅窗口服务流程手册"):
     if not PageViewRestriction.objects.filter(page=root).exists():
         PageViewRestriction.objects.create(page=root, restriction_type=PageViewRestriction.LOGIN)
 
-    editor_groups = [Group.objects.get_or_create(name=name)[0] for name in (groups.AUTHOR, groups.OFFICE, groups.GM)]
-    editor_groups += list(Group.objects.filter(name__startswith=groups.DEPTHEAD_PREFIX))
-    for group in editor_groups:
+    for name in (groups.AUTHOR, groups.OFFICE, groups.GM):
+        grant_editing(Group.objects.get_or_create(name=name)[0], root)
+    for group in Group.objects.filter(name__startswith=groups.DEPTHEAD_PREFIX):
         grant_editing(group, root)
 
     workflow, _created = Workflow.objects.get_or_create(name=WORKFLOW_NAME)
@@ -50,7 +52,11 @@ def ensure_handbook(title="营业厅窗口服务流程手册"):
     return root
 
 
-def grant_editing(group, root):
-    for codename in EDITOR_PERMISSIONS:
+def grant_editing(group, root=None):
+    root = root or HandbookPage.objects.first()
+    if root is None:
+        return
+    approver = group.name == groups.GM or group.name.startswith(groups.DEPTHEAD_PREFIX)
+    for codename in APPROVER_PERMISSIONS if approver else EDITOR_PERMISSIONS:
         permission = Permission.objects.get(content_type__app_label="wagtailcore", codename=codename)
         GroupPagePermission.objects.get_or_create(group=group, page=root, permission=permission)
