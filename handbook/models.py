@@ -64,7 +64,7 @@ class HandbookPage(ReaderMixin, RoutablePageMixin, Page):
 
         return views.handbook_pdf(request, self)
 
-    @path("mermaid.js")
+    @path("mermaid/")
     def mermaid_view(self, request):
         from . import views
 

@@ -52,14 +52,14 @@ def _footer_for(lookup):
         canvas.saveState()
         canvas.setFont(cjk_font(), 8)
         canvas.drawString(15 * mm, A4[1] - 10 * mm, text)
-        canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, f"{_('Page')} {doc.page}")
+        canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, _("Page %(number)s") % {"number": doc.page})
         canvas.restoreState()
     return draw
 
 
 def _stamp(page):
-    return (f"{page.title}  {page.version_label}  {_('Effective from')} {effective_date(page)}  "
-            f"{_('Internal staff only, read-only')}")
+    return _("%(title)s  %(version)s  effective from %(date)s  internal staff only, read-only") % {
+        "title": page.title, "version": page.version_label, "date": effective_date(page)}
 
 
 class _Marker(Spacer):

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from handbook import importer, loader
+from handbook.timelimits import label
 
 
 class Command(BaseCommand):
@@ -40,14 +41,17 @@ class Command(BaseCommand):
             return
         totals = data["totals"]
         for part in data["parts"]:
-            self.stdout.write(f"第{part['number']}部分 {part['title']}")
+            self.stdout.write(_("Part %(number)s %(title)s") % part)
             for proc in part["procedures"]:
-                limits = ", ".join(f"{t['value']} {t['unit']}" for t in proc["time_limits"])
-                self.stdout.write(f"  {proc['number']:>2}. {proc['title']}  [{', '.join(proc['sections'])}]"
-                                  f"  {_('key moments')}: {proc['key_moment_count']}"
-                                  + (f"  {_('time limits')}: {limits}" if limits else ""))
+                limits = ", ".join(label(t) for t in proc["time_limits"])
+                line = _("%(number)s. %(title)s  [%(sections)s]  key moments: %(count)s") % {
+                    "number": proc["number"], "title": proc["title"], "sections": ", ".join(proc["sections"]),
+                    "count": proc["key_moment_count"]}
+                if limits:
+                    line += "  " + _("time limits: %(limits)s") % {"limits": limits}
+                self.stdout.write("  " + line)
         for item in data["unplaced"]:
-            self.stdout.write(self.style.WARNING(f"{_('not placed')}: {item['where']}: {item['text']}"))
+            self.stdout.write(self.style.WARNING(_("not placed: %(where)s: %(text)s") % item))
         for item in data["warnings"]:
             self.stdout.write(self.style.WARNING(f"{item['why']}: {item['where']}: {item['text']}"))
         self.stdout.write(_("%(parts)s parts, %(procedures)s procedures, %(key_moments)s key moments, "
