@@ -1,7 +1,9 @@
 """Helpers for the handbook tests: a handbook with one part and procedures built through the real models."""
+from pathlib import Path
+
 from wagtail.models import Page
 
-REFERENCE = "/work/shared/reference/handbook-legacy-zh.txt"
+REFERENCE = str(Path(__file__).resolve().parent.parent / "handbook" / "fixtures" / "handbook-legacy-zh.txt")
 
 
 def make_handbook():

@@ -181,3 +181,17 @@ def test_scheduled_version_is_not_served_early_to_search(procedure):
     draft.save_revision().publish()
     doc = next(procedure_documents([procedure.pk]))
     assert doc["version"] == "1.0" and "明天的目标" not in doc["text"]
+
+
+def test_admin_editor_renders_and_author_may_not_publish(procedure, users, client):
+    from org.models import RoleAssignment
+
+    RoleAssignment.objects.create(user=users("clerk-H11"), role="author", scope="all")
+    client.force_login(users("clerk-H11"))
+    response = client.get(f"/admin/pages/{procedure.pk}/edit/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "关键时刻说明" in body and "流程图（Mermaid 源文本）" in body
+    assert 'name="action-publish"' not in body and 'name="action-submit"' in body
+    add = client.get(f"/admin/pages/add/handbook/subprocedurepage/{procedure.pk}/")
+    assert add.status_code == 200 and "子流程" in add.content.decode()
