@@ -271,8 +271,10 @@ class RevisionLogEntry(models.Model):
     """One row per publish: version, what changed, effective from, reviewer and approver. Never changed:
     a row's "effective to" is the next row's "effective from"."""
 
-    page = models.ForeignKey(Page, on_delete=models.PROTECT, related_name="revision_log",
+    # no database constraint and no cascade: the log outlives a deleted procedure and is never rewritten
+    page = models.ForeignKey(Page, on_delete=models.DO_NOTHING, db_constraint=False, related_name="revision_log",
                              verbose_name=_("Procedure"))
+    title = models.CharField(_("Title"), max_length=255, blank=True)
     revision = models.ForeignKey("wagtailcore.Revision", null=True, on_delete=models.SET_NULL, related_name="+",
                                  verbose_name=_("Revision"), db_constraint=False)
     version = models.CharField(_("Version"), max_length=10)

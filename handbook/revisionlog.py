@@ -32,7 +32,7 @@ def write(page, revision=None, user=None):
     reviewer, approver = approvals(page)
     with transaction.atomic():
         entry = RevisionLogEntry.objects.create(
-            page=page, revision=revision, version=page.version, change_summary=page.change_summary,
+            page=page, title=page.title, revision=revision, version=page.version, change_summary=page.change_summary,
             effective_from=page.last_published_at or timezone.now(), reviewer=reviewer, approver=approver,
             published_by=str(user) if user else "",
         )

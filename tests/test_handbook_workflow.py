@@ -182,3 +182,16 @@ def test_every_state_change_is_in_the_event_log(org_demo, users, client):
     from django.core.management import call_command
 
     call_command("verify_audit_log")
+
+
+def test_deleting_a_procedure_keeps_its_revision_log(org_demo):
+    from handbook.models import RevisionLogEntry
+    from org.models import AuditEvent
+
+    _root, part = make_handbook()
+    page = make_procedure(part, title="将被删除的流程")
+    pk = page.pk
+    page.delete()
+    row = RevisionLogEntry.objects.get(page_id=pk)
+    assert (row.title, row.version) == ("将被删除的流程", "1.0")
+    assert AuditEvent.objects.filter(action="handbook.procedure.delete", object_id=str(pk)).exists()
