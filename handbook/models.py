@@ -275,7 +275,7 @@ class RevisionLogEntry(models.Model):
     page = models.ForeignKey(Page, on_delete=models.DO_NOTHING, db_constraint=False, related_name="revision_log",
                              verbose_name=_("Procedure"))
     title = models.CharField(_("Title"), max_length=255, blank=True)
-    revision = models.ForeignKey("wagtailcore.Revision", null=True, on_delete=models.SET_NULL, related_name="+",
+    revision = models.ForeignKey("wagtailcore.Revision", null=True, on_delete=models.DO_NOTHING, related_name="+",
                                  verbose_name=_("Revision"), db_constraint=False)
     version = models.CharField(_("Version"), max_length=10)
     change_summary = models.TextField(_("Change summary"), blank=True)

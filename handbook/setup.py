@@ -1,10 +1,12 @@
 """The handbook's fixed parts, created where missing (idempotent): the root page as the site's root, its
 login restriction, the groups with their page permissions, and the one approval workflow."""
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils.translation import gettext as _
-from wagtail.models import GroupApprovalTask, GroupPagePermission, Page, PageViewRestriction, Site, Workflow, \
-    WorkflowPage, WorkflowTask
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import GroupApprovalTask, GroupPagePermission, Locale, Page, PageViewRestriction, Site, \
+    Workflow, WorkflowPage, WorkflowTask
 
 from . import groups
 from .models import HandbookPage
@@ -23,7 +25,7 @@ APPROVER_PERMISSIONS = EDITOR_PERMISSIONS + ("publish_page",)
 def ensure_handbook(title="营业厅窗口服务流程手册"):
     root = HandbookPage.objects.first()
     if root is None:
-        root = Page.get_first_root_node().add_child(instance=HandbookPage(title=title, slug="handbook"))
+        root = _tree_root().add_child(instance=HandbookPage(title=title, slug="handbook"))
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
         Site.objects.create(hostname="localhost", port=80, root_page=root, is_default_site=True,
@@ -50,6 +52,12 @@ def ensure_handbook(title="营业厅窗口服务流程手册"):
         WorkflowTask.objects.update_or_create(workflow=workflow, task=task, defaults={"sort_order": order})
     WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
     return root
+
+
+def _tree_root():
+    """Wagtail's tree root (made by its migrations; made again if a test database was flushed)."""
+    Locale.objects.get_or_create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
+    return Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root", live=True))
 
 
 def grant_editing(group, root=None):
