@@ -93,11 +93,22 @@ def handbook_pdf(root, parts):
     """`parts`: [(part page, [procedure pages])]; each page's header names the procedure on it."""
     buffer = io.BytesIO()
     styles = _styles()
-    state = {"stamp": root.title}
+    printed = timezone.localdate().strftime("%Y-%m-%d")
+    state = {"stamp": _("%(title)s  compiled %(date)s  internal staff only, read-only")
+             % {"title": root.title, "date": printed}}
+    # the cover lists every procedure with its version and effective date
     flow = [Paragraph(escape(root.title), styles["part"])]
     for part, procedures in parts:
-        flow += [PageBreak(), _Marker(state, root.title), Paragraph(escape(part.numbered_title()), styles["part"])]
+        flow.append(Paragraph(escape(part.numbered_title()), styles["heading"]))
         for proc in procedures:
-            flow += [PageBreak(), _Marker(state, _stamp(proc))] + _procedure_flow(proc, styles)
+            flow.append(Paragraph(escape(f"{proc.number}. {proc.title}  {proc.version_label}  "
+                                         f"{effective_date(proc)}"), styles["body"]))
+    for part, procedures in parts:
+        # a part's heading shares the page of its first procedure, so that page names a version too
+        for index, proc in enumerate(procedures):
+            flow += [PageBreak(), _Marker(state, _stamp(proc))]
+            if index == 0:
+                flow.append(Paragraph(escape(part.numbered_title()), styles["part"]))
+            flow += _procedure_flow(proc, styles)
     _document(buffer, root.title, _footer_for(lambda d: state["stamp"])).build(flow)
     return buffer.getvalue()

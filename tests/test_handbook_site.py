@@ -144,7 +144,9 @@ def test_pdf_of_the_whole_handbook(org_demo, users, client):
     assert a and "V1.0" in a[0] and "V0.9" not in a[0]
     assert b and "V0.9" in b[0] and "仅供参考" in b[0]
     today = timezone.localdate().strftime("%Y-%m-%d")
-    assert all(today in t for t in a + b)
+    assert all(today in t for t in texts)
+    assert "甲流程 V1.0" in texts[0] and "乙流程 V0.9" in texts[0] and "汇编日期" in texts[0]  # the cover
+    assert all("V1.0" in t or "V0.9" in t for t in texts[1:])
 
 
 def test_procedure_documents_give_the_current_published_version(procedure):
