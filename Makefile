@@ -35,6 +35,7 @@ $(STAMP)/messages.done: $(wildcard locale/*/LC_MESSAGES/django.po */locale/*/LC_
 
 run: setup
 	@$(PY) manage.py load_demo
+	@$(PY) manage.py import_handbook handbook/fixtures/handbook-legacy-zh.txt --publish --as admin > /dev/null
 	@echo "登录 / sign in: http://127.0.0.1:8000/admin/  (any user above, password demo-pass-2026)"
 	@trap 'kill $$worker $$watcher 2>/dev/null' EXIT; \
 	$(PY) manage.py run_worker & worker=$$!; \

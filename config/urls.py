@@ -23,6 +23,7 @@ urlpatterns = [
     path("healthz", healthz),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", include(wagtailadmin_urls)),
+    path("accounts/", include("handbook.urls")),
     path("documents/", include(wagtaildocs_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/search/", SearchAPIView.as_view(), name="api-search"),

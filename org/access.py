@@ -49,6 +49,8 @@ ACTIONS = {
     "dashboard.view": {R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST},
     # the handbook
     "handbook.read": set(Role),
+    # who in the hall has not read the current version of a procedure (the hall's manager and above)
+    "handbook.unread_report": {R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING},
 }
 
 # Actions that are about the organisation as a whole, not about an object inside a hall.

@@ -34,6 +34,7 @@ EXPECTED = {
     "pii.view_full": {"l1-H11", "archivist"},
     "record.correct": {"clerk-H11", "l1-H11", "archivist", "admin"},
     "record.retry": {"clerk-H11", "l1-H11", "keeper-H11", "archivist", "admin"},
+    "handbook.unread_report": {"keeper-H11", "auditor-B1", "marketing", "admin"},
     "org.view": {"clerk-H11", "l1-H11", "keeper-H11", "auditor-B1", "marketing", "archivist", "admin",
                  "auditor-role-B2", "auditor-role-H31"},
     # the audit and handover chain (archive/)

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.routable_page",
     "wagtail.embeds",
     "wagtail.sites",
     "org.apps.OrgUsersConfig",
@@ -179,6 +180,9 @@ PII_KEY_FILE = VAR_DIR / "pii.key"
 WAGTAIL_SITE_NAME = "营业厅客户资料与流程手册系统"
 WAGTAILADMIN_BASE_URL = env.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILDOCS_EXTENSIONS = ["pdf", "tif", "tiff", "jpg", "jpeg", "png", "csv", "docx", "txt"]
+# The handbook (handbook/): readers sign in on the site's own page; an edit during review is approved again.
+WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
+WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
 
 # --- REST API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

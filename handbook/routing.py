@@ -1,0 +1,67 @@
+"""Approval routing: the office reviews every procedure first (a plain GroupApprovalTask); then this task
+sends a main procedure to the general manager's group and a sub-procedure to the group of the head of its
+owning department (DOMAIN.md "The handbook": approval)."""
+from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
+from wagtail.models import Task, TaskState
+
+from . import groups
+
+
+def approver_group(obj):
+    """The group that approves `obj` after the office's review (None when nobody can: no department)."""
+    obj = obj.specific if hasattr(obj, "specific") else obj
+    if getattr(obj, "is_sub_procedure", False):
+        if obj.owner_department_id is None:
+            return None
+        return groups.department_head_group(obj.owner_department)
+    return Group.objects.filter(name=groups.GM).first()
+
+
+class RoutedApprovalTask(Task):
+    """Approval by the general manager (main procedure) or the department head in charge (sub-procedure)."""
+
+    class Meta:
+        verbose_name = _("Approval by the general manager or the department head in charge")
+        verbose_name_plural = _("Approvals by the general manager or the department head in charge")
+
+    def user_may_approve(self, obj, user):
+        if user.is_superuser:
+            return True
+        group = approver_group(obj)
+        return group is not None and user.groups.filter(pk=group.pk).exists()
+
+    def start(self, workflow_state, user=None):
+        obj = workflow_state.content_object
+        if getattr(obj, "locked", False) and obj.locked_by and not self.user_may_approve(obj, obj.locked_by):
+            obj.locked, obj.locked_by, obj.locked_at = False, None, None
+            obj.save(update_fields=["locked", "locked_by", "locked_at"])
+        return super().start(workflow_state, user=user)
+
+    def user_can_access_editor(self, obj, user):
+        return self.user_may_approve(obj, user)
+
+    def locked_for_user(self, obj, user):
+        return not self.user_may_approve(obj, user)
+
+    def user_can_lock(self, obj, user):
+        return self.user_may_approve(obj, user)
+
+    def user_can_unlock(self, obj, user):
+        return False
+
+    def get_actions(self, obj, user):
+        if self.user_may_approve(obj, user):
+            return [("reject", _("Request changes"), True), ("approve", _("Approve"), False),
+                    ("approve", _("Approve with comment"), True)]
+        return []
+
+    def get_task_states_user_can_moderate(self, user, **kwargs):
+        states = self.task_states.filter(status=TaskState.STATUS_IN_PROGRESS).select_related("workflow_state")
+        ids = [s.pk for s in states if self.user_may_approve(s.workflow_state.content_object, user)]
+        return TaskState.objects.filter(pk__in=ids)
+
+    @classmethod
+    def get_description(cls):
+        return _("The general manager approves main procedures; the department head in charge approves "
+                 "sub-procedures")
