@@ -130,18 +130,25 @@ def _fallback_search(root, text):
 
 
 def search(request, root):
+    """The handbook's search box: the search app's index of current procedures (Elasticsearch or the
+    database); while the search engine cannot be reached, the pages themselves are searched."""
+    from search import backends
+    from search.query import SearchInputError
+    from search.query import search as search_index
+
     text = (request.GET.get("q") or "").strip()
     page_number = request.GET.get("page") or 1
-    hits, engine = [], "database"
+    hits, engine, error, result = [], "search", "", None
     if text:
         try:
-            from search.query import search as search_app
-        except ImportError:
-            search_app = None
-        if search_app is not None:
-            engine = "search"
-            hits = search_app(request.user, text, doctype="procedure", page=int(page_number), per_page=20)
-        else:
+            result = search_index(request.user, text, doctype="procedure", page=page_number, per_page=20)
+            hits = [{"title": h.source.get("title"), "url": h.source.get("url"), "snippet": h.snippet,
+                     "version": f"V{h.source.get('version')}", "part": h.source.get("part")} for h in result.hits]
+        except SearchInputError as exc:
+            error = str(exc)
+        except backends.Unavailable:
+            engine = "database"
             hits = Paginator(_fallback_search(root, text), 20).get_page(page_number)
     return TemplateResponse(request, "handbook/search.html",
-                            {"page": root, "self": root, "query": text, "hits": hits, "engine": engine})
+                            {"page": root, "self": root, "query": text, "hits": hits, "engine": engine,
+                             "error": error, "result": result})

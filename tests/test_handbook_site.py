@@ -7,6 +7,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from tests.handbook_support import make_handbook, make_procedure
+from tests.search_support import any_backend, sync  # noqa: F401
 
 
 @pytest.fixture
@@ -167,11 +168,33 @@ def test_procedure_documents_give_the_current_published_version(procedure):
     assert procedure_changed(procedure) in (True, False)
 
 
-def test_search_page_highlights_hits(procedure, users, client):
+def test_search_page_highlights_hits(procedure, users, client, any_backend):
+    """Procedures are indexed through the search app (outbox → Elasticsearch or the database)."""
+    sync(any_backend)
+    client.force_login(users("staff"))
+    body = client.get("/search/", {"q": "开户"}).content.decode()
+    assert "普通开户入网业务办理流程" in body and "<mark>" in body and "V1.0" in body
+    assert "没有找到" in client.get("/search/", {"q": "不存在的词语"}).content.decode()
+
+
+def test_search_serves_the_new_version_once_published_and_forgets_unpublished(procedure, users, any_backend):
+    from search.query import search
+
+    sync(any_backend)
+    _new_version(procedure, "1.1", objective="客户满意度回访")
+    sync(any_backend)
+    result = search(users("staff"), "满意度回访", doctype="procedure")
+    assert [(h.source["title"], h.source["version"]) for h in result.hits] == [("普通开户入网业务办理流程", "1.1")]
+    procedure.unpublish()
+    sync(any_backend)
+    assert search(users("staff"), "开户", doctype="procedure").total == 0
+
+
+def test_search_page_falls_back_to_the_pages_when_the_engine_is_down(procedure, users, client, settings):
+    settings.ELASTICSEARCH_URL = "http://127.0.0.1:9"  # nothing listens there
     client.force_login(users("staff"))
     body = client.get("/search/", {"q": "开户"}).content.decode()
     assert "普通开户入网业务办理流程" in body and "<mark>开户</mark>" in body
-    assert "没有找到" in client.get("/search/", {"q": "不存在的词语"}).content.decode()
 
 
 def test_scheduled_version_is_not_served_early_to_search(procedure):
