@@ -143,3 +143,18 @@ def test_a_monthly_form_of_a_whole_branch_is_in_that_branch_only(org_demo, users
         assert access.can(user, "archive.view", form) is sees
     assert access.can(users("marketing"), "handover.branch_marketing.receive", form)
     assert not access.can(users("auditor-B1"), "handover.branch_marketing.receive", form)
+
+
+def test_bad_input_on_a_screen_is_a_message_and_changes_nothing(client, users, make_record):
+    from org.models import Hall
+
+    from records.models import Record
+
+    record = make_record("H11", status=Record.Status.OCR_DONE)
+    client.force_login(users("clerk-H11"))
+    before = AuditEvent.objects.count()
+    response = client.post(reverse("archive_admin:daily_close_run"),
+                           {"hall": Hall.objects.get(code="H11").pk, "day": "2026-13-45"}, follow=True)
+    assert "日期格式应为 YYYY-MM-DD" in response.content.decode()
+    record.refresh_from_db()
+    assert record.status == Record.Status.OCR_DONE and AuditEvent.objects.count() == before
