@@ -26,7 +26,7 @@ from django.utils import timezone
 from PIL import Image
 from pypdf import PdfReader, PdfWriter, Transformation
 
-from . import keyfields, pagecheck, transitions
+from . import engine, keyfields, pagecheck, transitions
 from .intake import tmp_dir
 from .models import Page, Record
 
@@ -36,6 +36,8 @@ BILEVEL = [255 if v > pagecheck.INK_THRESHOLD else 0 for v in range(256)]  # gre
 PSM = "4"  # one column of lines: keeps a form's "label: value" lines together, ignores speckle
 # Inverted-text retries are for light-on-dark print, which paper forms do not have.
 TESSERACT_CONFIG = ["-c", "tessedit_do_invert=0"]
+# Engines that keep the models loaded between pages (records.engine); the command is the fallback.
+ENGINES = engine.Pool(LANG, PSM, RASTER_DPI, [("tessedit_do_invert", "0")])
 
 
 class OcrFailure(Exception):
@@ -95,21 +97,35 @@ def _tesseract(image, workdir, number):
     base = Path(workdir) / f"p{number}"
     source = base.with_suffix(".tif")
     image.point(BILEVEL, "1").save(source, "TIFF", compression="group4")
+    try:
+        if getattr(settings, "OCR_ENGINE", "library") == "library" and ENGINES.available():
+            try:
+                answer = ENGINES.read(source, base)
+            except engine.EngineError as exc:
+                raise OcrFailure(f"Tesseract: {exc}") from exc
+            text, confidences = answer["text"], [c for c in answer["confidences"] if c >= 0]
+        else:
+            text, confidences = _tesseract_command(source, base)
+        pdf = base.with_suffix(".pdf").read_bytes()
+    finally:
+        for suffix in (".tif", ".txt", ".pdf", ".tsv"):
+            base.with_suffix(suffix).unlink(missing_ok=True)
+    return text, (round(sum(confidences) / len(confidences), 1) if confidences else None), pdf
+
+
+def _tesseract_command(source, base):
+    """The same reading through the `tesseract` command (where libtesseract cannot be loaded)."""
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     result = subprocess.run(["tesseract", str(source), str(base), "-l", LANG, "--dpi", str(RASTER_DPI), "--psm", PSM,
                              *TESSERACT_CONFIG, "-c", "textonly_pdf=1", "pdf", "txt", "tsv"], capture_output=True, env=env, timeout=600)
     if result.returncode != 0:
         raise OcrFailure(f"Tesseract: {result.stderr.decode(errors='replace').strip()[-300:]}")
-    text = base.with_suffix(".txt").read_text(encoding="utf-8")
-    pdf = base.with_suffix(".pdf").read_bytes()
     confidences = []
     with open(base.with_suffix(".tsv"), encoding="utf-8") as fh:
         for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
             if row.get("text", "").strip() and float(row.get("conf", -1)) >= 0:
                 confidences.append(float(row["conf"]))
-    for suffix in (".tif", ".txt", ".pdf", ".tsv"):
-        base.with_suffix(suffix).unlink(missing_ok=True)
-    return text, (round(sum(confidences) / len(confidences), 1) if confidences else None), pdf
+    return base.with_suffix(".txt").read_text(encoding="utf-8"), confidences
 
 
 def _image_pdf(image):

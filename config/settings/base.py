@@ -172,6 +172,9 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Pages OCR'd at once inside one worker process (0 = one per CPU core).
 OCR_THREADS = env.get_int("OCR_THREADS", 0)
+# "library": persistent Tesseract engines that load the models once (records/engine.py);
+# "command": the `tesseract` command per page (also the automatic fallback when libtesseract is missing).
+OCR_ENGINE = "library"
 
 # --- Personal data: key for ID numbers (encryption + keyed hash) ---------------------------------
 PII_KEY = env.get("PII_KEY")  # base64 of 32 bytes; embedded default: generated into var/pii.key
