@@ -14,6 +14,7 @@ Protocol: one JSON object per line each way. {"image": PATH, "out": BASE} → {"
 BASE.pdf written, or {"error": MESSAGE}. The first line an engine writes is {"ready": true} or {"error"}.
 """
 import json
+import logging
 import os
 import select
 import subprocess
@@ -21,6 +22,7 @@ import sys
 import threading
 from contextlib import contextmanager
 
+logger = logging.getLogger(__name__)
 IDLE_SECONDS = 120
 START_TIMEOUT = 60
 
@@ -31,12 +33,14 @@ class EngineError(Exception):
 
 # ---------------------------------------------------------------- the engine process (no Django in here)
 
-def _library():
+LIBRARIES = ("libtesseract.so.5", "liblept.so.5")  # Debian's libtesseract5 and liblept5 (tesseract-ocr's own)
+
+
+def _library(libraries):
     import ctypes
 
     ptr, text = ctypes.c_void_p, ctypes.c_char_p
-    lept = ctypes.CDLL(os.environ.get("LEPTONICA_LIBRARY", "liblept.so.5"))
-    tess = ctypes.CDLL(os.environ.get("TESSERACT_LIBRARY", "libtesseract.so.5"))
+    tess, lept = (ctypes.CDLL(name) for name in libraries)
     signatures = {
         (lept, "pixRead"): (ptr, [text]),
         (lept, "pixDestroy"): (None, [ctypes.POINTER(ptr)]),
@@ -65,8 +69,8 @@ def _library():
 class _Reader:
     """One TessBaseAPI, initialised once."""
 
-    def __init__(self, lang, psm, dpi, variables):
-        self.ctypes, self.lept, self.tess = _library()
+    def __init__(self, lang, psm, dpi, variables, libraries=LIBRARIES):
+        self.ctypes, self.lept, self.tess = _library(libraries)
         self.api = self.tess.TessBaseAPICreate()
         if self.tess.TessBaseAPIInit3(self.api, None, lang.encode()) != 0:
             raise EngineError(f"Tesseract could not load the language data {lang}")
@@ -124,16 +128,18 @@ def serve(argv=None):
     parser.add_argument("--idle", type=float, default=IDLE_SECONDS)
     parser.add_argument("--parent", type=int, default=os.getppid())
     parser.add_argument("-c", dest="variables", action="append", default=[])
+    parser.add_argument("--libraries", nargs=2, default=LIBRARIES, metavar=("TESSERACT", "LEPTONICA"))
     args = parser.parse_args(argv)
     threading.Thread(target=_orphan_watch, args=(args.parent,), daemon=True).start()
-    out = sys.stdout
+    out = os.fdopen(os.dup(1), "w")  # the answers' own channel: whatever the libraries print goes to stderr
+    os.dup2(2, 1)
 
     def answer(message):
-        out.write(json.dumps(message, ensure_ascii=False) + "\n")
+        out.write(json.dumps(message) + "\n")  # ASCII whatever the locale
         out.flush()
 
     try:
-        reader = _Reader(args.lang, args.psm, args.dpi, [v.split("=", 1) for v in args.variables])
+        reader = _Reader(args.lang, args.psm, args.dpi, [v.split("=", 1) for v in args.variables], args.libraries)
     except (OSError, AttributeError, EngineError) as exc:
         answer({"error": f"{type(exc).__name__}: {exc}"})
         return 1
@@ -155,14 +161,17 @@ def serve(argv=None):
 class Engine:
     """The worker's handle on one engine process."""
 
-    def __init__(self, lang, psm, dpi, variables=(), idle=IDLE_SECONDS):
+    def __init__(self, lang, psm, dpi, variables=(), idle=IDLE_SECONDS, libraries=LIBRARIES):
         command = [sys.executable, os.path.abspath(__file__), "--lang", lang, "--psm", str(psm), "--dpi", str(dpi),
-                   "--parent", str(os.getpid()), "--idle", str(idle)]
+                   "--parent", str(os.getpid()), "--idle", str(idle), "--libraries", *libraries]
         for name, value in variables:
             command += ["-c", f"{name}={value}"]
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # one core per page; the worker runs pages in parallel
-        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=env, close_fds=True)
+        try:
+            self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL, env=env, close_fds=True)
+        except OSError as exc:
+            raise EngineError(f"the Tesseract engine could not start ({exc})") from exc
         self.buffer = b""
         first = self._receive(START_TIMEOUT)
         if not first.get("ready"):
@@ -184,7 +193,11 @@ class Engine:
                 raise EngineError(f"the Tesseract engine stopped (exit status {code})")
             self.buffer += chunk
         line, self.buffer = self.buffer.split(b"\n", 1)
-        return json.loads(line)
+        try:
+            return json.loads(line)
+        except ValueError as exc:
+            self.close()
+            raise EngineError(f"the Tesseract engine gave an unreadable answer ({exc})") from exc
 
     def read(self, image, out, timeout=600):
         """OCR one page image → {"text", "confidences"}; writes out + ".pdf" (text layer only)."""
@@ -211,8 +224,8 @@ class Engine:
 class Pool:
     """Engines of one configuration, lent to one thread at a time and kept for the next page."""
 
-    def __init__(self, lang, psm, dpi, variables=(), idle=IDLE_SECONDS):
-        self.config = (lang, psm, dpi, tuple(variables), idle)
+    def __init__(self, lang, psm, dpi, variables=(), idle=IDLE_SECONDS, libraries=LIBRARIES):
+        self.config = (lang, psm, dpi, tuple(variables), idle, tuple(libraries))
         self.idle = []
         self.lock = threading.Lock()
         self.broken = None  # why engines cannot start here (then callers use the tesseract command)
@@ -225,6 +238,7 @@ class Pool:
                 self.broken = ""
             except EngineError as exc:
                 self.broken = str(exc)
+                logger.warning("Tesseract engines unavailable (%s); using the tesseract command", exc)
         return not self.broken
 
     @contextmanager

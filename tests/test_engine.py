@@ -132,8 +132,7 @@ def test_slow_page_times_out_with_a_message(tmp_path, pool):
 
 
 def test_missing_library_is_reported_and_ocr_uses_the_command(monkeypatch, settings, org_demo, users):
-    monkeypatch.setenv("TESSERACT_LIBRARY", "libtesseract-missing.so.0")
-    missing = engine.Pool(*CONFIG)
+    missing = engine.Pool(*CONFIG, libraries=("libtesseract-missing.so.0", "liblept.so.5"))
     assert not missing.available()
     assert "libtesseract-missing.so.0" in missing.broken
     monkeypatch.setattr(ocr, "ENGINES", missing)
