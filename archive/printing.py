@@ -6,7 +6,7 @@ import io
 
 import qrcode
 from django.utils import timezone
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -16,6 +16,7 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Tabl
 from django.utils.translation import gettext as _
 
 from org.printing import cjk_font
+from records import pdfjoin
 from records.models import Category
 
 from .base import ChainError
@@ -198,23 +199,28 @@ def handover_form_pdf(form: HandoverForm):
     return _render(story, FORM_TITLE[form.kind])
 
 
-def volume_pdf(volume: Volume):
-    """The bound volume in the required order: cover → level-1 record → level-2 record → the files."""
+def write_volume_pdf(volume: Volume, fh):
+    """The bound volume in the required order: cover → level-1 record → level-2 record → the files, written
+    into the binary file `fh` page by page (records.pdfjoin: memory does not grow with the volume)."""
     records = [item.record for item in volume.items.select_related("record").order_by("position")]
-    days = sorted({r.business_date for r in records})
-    audits = Level1Audit.objects.filter(hall=volume.hall, day__in=days).order_by("day")
-    writer = PdfWriter()
-    parts = [volume_cover_pdf(volume), level1_record_pdf(audits, records, f"（卷 {volume.number}）"),
-             level2_record_pdf(volume)]
-    for part in parts:
-        writer.append(PdfReader(io.BytesIO(part)))
     missing = [r.transaction_no or f"#{r.pk}" for r in records if not r.access_copy]
     if missing:
         raise ChainError(_("The files of this volume have no access copy yet (OCR not finished): %(list)s")
                          % {"list": ", ".join(missing[:10])})
-    for record in records:
-        with record.access_copy.open("rb") as fh:
-            writer.append(PdfReader(io.BytesIO(fh.read())))
+    days = sorted({r.business_date for r in records})
+    audits = Level1Audit.objects.filter(hall=volume.hall, day__in=days).order_by("day")
+    with pdfjoin.Joiner(fh) as joiner:
+        for part in (volume_cover_pdf(volume), level1_record_pdf(audits, records, f"（卷 {volume.number}）"),
+                     level2_record_pdf(volume)):
+            joiner.add(PdfReader(io.BytesIO(part)))
+        for record in records:
+            with record.access_copy.open("rb") as copy:
+                joiner.add(PdfReader(io.BytesIO(copy.read())))
+    return joiner.page_count
+
+
+def volume_pdf(volume: Volume):
+    """The bound volume as bytes (see write_volume_pdf)."""
     out = io.BytesIO()
-    writer.write(out)
+    write_volume_pdf(volume, out)
     return out.getvalue()

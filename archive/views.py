@@ -2,10 +2,11 @@
 hand (outside the scope: 404), and every change goes through a transition, which asks org.access again
 (wrong role: 403). A refused step shows its reason and changes nothing."""
 import datetime
+import tempfile
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -16,8 +17,9 @@ from django.views.generic import TemplateView
 from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from org import access
+from org import access, auditlog
 from org.models import Branch, Hall
+from records.intake import tmp_dir
 from records.models import OperatorReport, Record
 
 from . import dashboard, dailyclose, errors, handover, level1, level2, monthly, printing
@@ -359,12 +361,18 @@ def form_pdf(request, pk):
 
 def volume_pdf(request, pk):
     volume = scoped(request, Volume, pk, "archive.view")
+    spool = tempfile.TemporaryFile(dir=tmp_dir())  # a volume can be large: on disk, never whole in memory
     try:
-        data = printing.volume_pdf(volume)
+        printing.write_volume_pdf(volume, spool)
     except ChainError as exc:
+        spool.close()
         messages.error(request, str(exc))
         return redirect("archive_admin:volume", pk=volume.pk)
-    return _pdf(data, f"{volume.number}.pdf")
+    records = list(volume.items.order_by("position").values_list("record_id", flat=True))
+    auditlog.record("volume.download", actor=request.user, obj=volume, request=request,  # the scans show ID numbers
+                    details={"file": "volume_pdf", "records": records})
+    spool.seek(0)
+    return FileResponse(spool, content_type="application/pdf", as_attachment=False, filename=f"{volume.number}.pdf")
 
 
 def cover_pdf(request, pk):

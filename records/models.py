@@ -86,7 +86,7 @@ class Record(models.Model):
     page_count = models.PositiveIntegerField(_("Pages"), default=0)
     access_copy = models.FileField(_("Access copy (searchable PDF)"), upload_to="access/", blank=True)
     ocr_error = models.TextField(_("OCR error"), blank=True)
-    ocr_attempts = models.PositiveIntegerField(default=0)
+    ocr_attempts = models.PositiveIntegerField(_("OCR attempts"), default=0)
     ocr_heartbeat = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
     # who holds the paper file now (archive.custody); once bound, the volume's holder

@@ -26,7 +26,7 @@ from django.utils import timezone
 from PIL import Image
 from pypdf import PdfReader, PdfWriter, Transformation
 
-from . import engine, keyfields, pagecheck, transitions
+from . import engine, keyfields, pagecheck, pdfjoin, transitions
 from .intake import tmp_dir
 from .models import Page, Record
 
@@ -166,11 +166,12 @@ def residual_skew(page):
     return page.skew if 0.3 <= abs(page.skew) <= pagecheck.MAX_SKEW else 0.0
 
 
-def _straighten(pdf_page, skew):
-    """Rotate a page's content (image and text layer together) about its centre by -skew degrees."""
+def _straightening(pdf_page, skew):
+    """The matrix that rotates a page's content (image and text layer together) about its centre by -skew
+    degrees."""
     box = pdf_page.mediabox
     cx, cy = float(box.width) / 2, float(box.height) / 2
-    pdf_page.add_transformation(Transformation().translate(-cx, -cy).rotate(-skew).translate(cx, cy))
+    return Transformation().translate(-cx, -cy).rotate(-skew).translate(cx, cy).ctm
 
 
 def _piece_name(record, number):
@@ -198,18 +199,15 @@ def _store(record, result):
 
 
 def _assemble(record, numbers, workdir):
-    writer = PdfWriter()
+    """The access copy from the pages' pieces, written page by page (memory does not grow with pages)."""
     skews = dict(record.pages.values_list("number", "skew"))
-    for number in numbers:
-        with default_storage.open(_piece_name(record, number), "rb") as fh:
-            page = writer.add_page(PdfReader(io.BytesIO(fh.read())).pages[0])  # cloned; the piece is freed
-        skew = residual_skew(Page(skew=skews.get(number, 0)))
-        if skew:
-            _straighten(page, skew)
     out = Path(workdir) / "access.pdf"
-    with open(out, "wb") as fh:
-        writer.write(fh)
-    writer.close()
+    with open(out, "wb") as fh, pdfjoin.Joiner(fh) as joiner:
+        for number in numbers:
+            with default_storage.open(_piece_name(record, number), "rb") as piece:
+                page = PdfReader(io.BytesIO(piece.read())).pages[0]
+            skew = residual_skew(Page(skew=skews.get(number, 0)))
+            joiner.add_page(page, ctm=_straightening(page, skew) if skew else None)
     with open(out, "rb") as fh:  # page count read back from the file itself, lazily
         count = len(PdfReader(fh).pages)
     if record.access_copy:

@@ -92,3 +92,23 @@ def test_the_three_handover_forms_and_the_level1_record_print_in_chinese(volume_
 
     text = pdf_pages(printing.level1_record_pdf([Level1Audit.objects.get()]))[0]
     assert "一级稽核记录表" in text and "100%交叉稽核" in text and text.count("通过") == 3
+
+
+def test_volume_pdf_screen_streams_the_volume_and_logs_the_view(volume_at_branch, users, client):
+    from django.urls import reverse
+
+    from org.models import AuditEvent
+
+    volume, _, _, files = volume_at_branch
+    client.force_login(users("auditor-B1"))
+    response = client.get(reverse("archive_admin:volume_pdf", args=[volume.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.streaming and f'filename="{volume.number}.pdf"' in response["Content-Disposition"]
+    data = b"".join(response.streaming_content)
+    assert len(PdfReader(io.BytesIO(data)).pages) == 6
+    event = AuditEvent.objects.get(action="volume.download")
+    assert event.actor_name == "auditor-B1" and event.object_id == str(volume.pk)
+    assert sorted(event.details["records"]) == sorted(f.pk for f in files)
+    client.force_login(users("auditor-B2"))  # another branch: not found, nothing logged
+    assert client.get(reverse("archive_admin:volume_pdf", args=[volume.pk])).status_code == 404
+    assert AuditEvent.objects.filter(action="volume.download").count() == 1

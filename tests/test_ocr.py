@@ -1,6 +1,7 @@
 """OCR on real Tesseract (chi_sim+eng) with generated 300 dpi scans: key fields, page checks, the
 searchable access copy, failures that say why, and a worker killed in the middle that resumes."""
 import io
+import math
 import os
 import signal
 import sqlite3
@@ -52,6 +53,14 @@ def test_skewed_noisy_scan_gives_validated_fields(org_demo, users):
     page = record.pages.get()
     assert page.dpi == 300 and abs(page.skew - 2.2) <= 0.5 and page.confidence > 70
     assert "受理编号" in page.text
+    # the access copy shows the page straightened: image and text layer turned back by the measured skew
+    with record.access_copy.open("rb") as fh:
+        data = fh.read()
+    content = PdfReader(io.BytesIO(data), strict=True).pages[0].get_contents().get_data()
+    a, b = (float(v) for v in content.split(b" cm", 1)[0].split()[1:3])
+    assert content.startswith(b"q ") and math.degrees(math.atan2(b, a)) == pytest.approx(-page.skew, abs=0.01)
+    text = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    assert "SC2026110500777" in text.replace(" ", "")
 
 
 def test_access_copy_is_a_searchable_pdf_and_master_untouched(org_demo, users, tmp_path):

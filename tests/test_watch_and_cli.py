@@ -123,7 +123,8 @@ def sample(make_record):
 def test_show_masks_without_as(sample):
     out = run("record", "show", str(sample.pk))
     assert MASKED in out and ID not in out
-    assert "service_number" in out and "0.40" in out and "服务号码应为" in out
+    assert "服务号码（service_number）：1380000 / 0.40 / 服务号码应为" in out
+    assert "识别次数：" in out  # every column under its Chinese label
     assert "第 1 页" in out and "空白页" in out and "record.ocr_done" in out
     assert not AuditEvent.objects.filter(action="pii.view_full").exists()
 

@@ -109,7 +109,8 @@ class Command(BaseCommand):
             confidence = f.get("confidence")
             confidence = f"{confidence:.2f}" if isinstance(confidence, (int, float)) else "—"
             fixed = f"（{f['corrected_by']} 已更正）" if f.get("corrected_by") else ""
-            write(f"  {name}: {f.get('value') or '—'} / {confidence} / {f.get('problem') or '无'}{fixed}")
+            label = _label(name) if name in COLUMNS else name
+            write(f"  {label}（{name}）：{f.get('value') or '—'} / {confidence} / {f.get('problem') or '无'}{fixed}")
         write("\n页面检查：")
         for p in data["pages"]:
             write(f"  第 {p['number']} 页：{p['dpi'] or '?'} dpi，倾斜 {p['skew']:.1f}°，置信度 "

@@ -34,7 +34,7 @@ class Command(BaseCommand):
         else:
             periodic.start()
         if processes == 1:
-            worker_args = ["--interval", "0.1", "--no-startup-delay"]
+            worker_args = ["--interval", "0.1", "--no-startup-delay", "--no-reload"]  # periodic jobs run here once
             if options["batch"]:
                 worker_args.append("--batch")
             call_command("db_worker", *worker_args)
