@@ -5,6 +5,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
 
 from . import forms
+from .admin_scope import LocalTimeIndexView, LocalTimeInspectView
 from .models import AuditEvent, Branch, Department, Hall, RoleAssignment
 
 
@@ -68,6 +69,8 @@ class AuditEventViewSet(ModelViewSet):
 
     model = AuditEvent
     icon = "history"
+    index_view_class = LocalTimeIndexView
+    inspect_view_class = LocalTimeInspectView
     menu_label = _("Event log")
     menu_order = 900
     add_to_admin_menu = True

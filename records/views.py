@@ -120,9 +120,12 @@ class RecordViewSet(ScopedViewSetMixin, ModelViewSet):
                     Column("id_number_masked", label=gettext_lazy("ID number")), "status"]
     list_filter = ["hall", "status", "business_date"]
     search_fields = ["transaction_no", "customer_name", "service_number"]
-    list_export = ["transaction_no", "hall.code", "business_date", "business_type", "customer_name",
-                   "service_number", "id_type", "id_number_masked", "status"]
-    export_headings = {"id_number_masked": gettext_lazy("ID number (masked)"), "hall.code": gettext_lazy("Hall")}
+    list_export = ["transaction_no", "hall.code", "business_date", "business_type", "get_category_display",
+                   "customer_name", "service_number", "get_id_type_display", "id_number_masked",
+                   "get_status_display", "page_count", "created_at"]
+    export_headings = {"id_number_masked": gettext_lazy("ID number (masked)"), "hall.code": gettext_lazy("Hall"),
+                       "get_category_display": gettext_lazy("Category"), "get_id_type_display": gettext_lazy("ID type"),
+                       "get_status_display": gettext_lazy("Status")}
     export_filename = "records"
     copy_view_enabled = False
 

@@ -140,3 +140,34 @@ def test_bad_key_is_a_clear_error(settings):
             pii.keys()
     finally:
         pii._keys.cache_clear()
+
+
+def test_screens_and_exports_show_local_time_and_labels(make_record, users, client):
+    """Times are Beijing time everywhere (Wagtail's inspect view and exports would show UTC); choices by name."""
+    import datetime
+    import io
+
+    import openpyxl
+    from django.utils import timezone
+
+    record = make_record("H11", id_number=ID, status=Record.Status.OCR_DONE)
+    utc = datetime.datetime(2026, 11, 30, 17, 5, 9, tzinfo=datetime.timezone.utc)  # 1 December, 01:05 in Beijing
+    Record.objects.filter(pk=record.pk).update(created_at=utc)
+    client.force_login(users("l1-H11"))
+    page = client.get(f"/admin/record/inspect/{record.pk}/").content.decode()
+    assert "2026年12月1日 01:05" in page and "11月30日 17:05" not in page
+    body = b"".join(client.get("/admin/record/", {"export": "csv"}).streaming_content).decode("utf-8")
+    header, row = body.splitlines()[:2]
+    assert header.split(",")[-3:] == ["状态", "页数", "创建时间"] and "类别" in header
+    assert row.endswith(",已识别,0,2026-12-01 01:05:09") and ",居民身份证," in row
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(
+        client.get("/admin/record/", {"export": "xlsx"}).streaming_content)))
+    assert list(workbook.active.values)[1][-1] == datetime.datetime(2026, 12, 1, 1, 5, 9)
+
+    client.force_login(users("archivist"))  # the event log's own screens
+    event = AuditEvent.objects.latest("seq")
+    local = timezone.localtime(event.created_at)
+    page = client.get(f"/admin/auditevent/inspect/{event.pk}/").content.decode()
+    assert f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}" in page
+    body = b"".join(client.get("/admin/auditevent/", {"export": "csv"}).streaming_content).decode("utf-8")
+    assert f"{local:%Y-%m-%d %H:%M:%S}" in body and "+00:00" not in body
