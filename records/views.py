@@ -117,7 +117,8 @@ class RecordViewSet(ScopedViewSetMixin, ModelViewSet):
     form_fields = ["hall", "clerk", "business_date", "transaction_no", "business_type", "customer_name",
                    "service_number", "id_type", "id_number"]
     list_display = ["transaction_no", "hall", "business_date", "customer_name", "service_number",
-                    Column("id_number_masked", label=gettext_lazy("ID number")), "status"]
+                    Column("id_number_masked", label=gettext_lazy("ID number")), "status",
+                    Column("flagged_summary", label=gettext_lazy("To check"))]
     list_filter = ["hall", "status", "business_date"]
     search_fields = ["transaction_no", "customer_name", "service_number"]
     list_export = ["transaction_no", "hall.code", "business_date", "business_type", "get_category_display",

@@ -186,6 +186,15 @@ def test_inspect_shows_fields_and_pages(login, recognised):
     assert reverse("records_admin:correct", args=[recognised.pk]) in html
 
 
+def test_list_names_the_fields_to_check(login, recognised, make_record):
+    clean = make_record("H11", status=Record.Status.OCR_DONE,
+                        fields={"transaction_no": {"value": "TH11000002", "confidence": 0.95, "problem": None}})
+    html = login("clerk-H11").get(reverse("record:index")).content.decode()
+    assert "待核对" in html
+    rows = {pk: html.split(f"/admin/record/inspect/{pk}/", 1)[1].split("</tr>")[0] for pk in (recognised.pk, clean.pk)}
+    assert "服务号码" in rows[recognised.pk] and "服务号码" not in rows[clean.pk]
+
+
 def test_reveal_shows_full_number_once_logged(login, recognised):
     html = inspect(login("l1-H11"), recognised, "?reveal=1").content.decode()
     assert ID in html
