@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from org import auditlog
-from org.pii import lookup_hash, normalise_id
+from org.pii import lookup_hash, mask, normalise_id
 
 from .models import OperatorReport, Record, ReportRow
 
@@ -115,20 +115,41 @@ def _id_type_labels():
         return {value: str(label) for value, label in Record.IdType.choices}
 
 
+class Difference(str):
+    """A differing field, named by its report column, with the value on paper and in the report (ID numbers
+    masked). It is the column name wherever a string is expected (joins, JSON)."""
+
+    def __new__(cls, name, paper, report):
+        difference = super().__new__(cls, name)
+        difference.paper, difference.report = paper, report
+        return difference
+
+    def as_dict(self):
+        return {"field": str(self), "paper": self.paper, "report": self.report}
+
+
+def _shown(value):
+    return value.isoformat() if isinstance(value, datetime.date) else (value or "")
+
+
 def differences(record, row, id_labels=None):
     id_labels = id_labels or _id_type_labels()
-    checks = {
-        "营业厅编码": record.hall.code == row.hall_code,
-        "营业员工号": (record.clerk.employee_no or "") == row.employee_no,
-        "受理时间": record.business_date == timezone.localtime(row.accepted_at).date(),
-        "业务类型": record.business_type == row.business_type,
-        "服务号码": record.service_number == row.service_number,
-        "客户姓名": record.customer_name == row.customer_name,
-        "证件类型": id_labels.get(record.id_type) == row.id_type,
-        "证件号码": record.id_number_hash == lookup_hash(normalise_id(row.id_number)) if row.id_number else
-                    not record.id_number,
+    pairs = {
+        "营业厅编码": (record.hall.code, row.hall_code),
+        "营业员工号": (record.clerk.employee_no or "", row.employee_no),
+        "受理时间": (record.business_date, timezone.localtime(row.accepted_at).date()),
+        "业务类型": (record.business_type, row.business_type),
+        "服务号码": (record.service_number, row.service_number),
+        "客户姓名": (record.customer_name, row.customer_name),
+        "证件类型": (id_labels.get(record.id_type), row.id_type),
     }
-    return [name for name, ok in checks.items() if not ok]
+    found = [Difference(name, _shown(paper), _shown(report)) for name, (paper, report) in pairs.items()
+             if paper != report]
+    reported_id = normalise_id(row.id_number) if row.id_number else ""
+    same_id = record.id_number_hash == lookup_hash(reported_id) if reported_id else not record.id_number
+    if not same_id:
+        found.append(Difference("证件号码", mask(record.id_number) or "", mask(reported_id) or ""))
+    return found
 
 
 def reconcile(rows, records):
@@ -150,10 +171,13 @@ def reconcile(rows, records):
     return result
 
 
-def reconcile_report(report, records_queryset):
-    """A report against the records of the same halls and days (the queryset is already scoped)."""
-    rows = list(report.rows.all())
-    halls = {r.hall_code for r in rows}
+def reconcile_report(report, records_queryset, halls=None):
+    """A report against the records of the same halls and days. Both sides are narrowed in the query: the
+    records queryset comes scoped, and with `halls` (a queryset) only the report rows of those halls count."""
+    rows = report.rows.all()
+    if halls is not None:
+        rows = rows.filter(hall_code__in=halls.values("code"))
+    rows = list(rows)
     days = {timezone.localtime(r.accepted_at).date() for r in rows}
-    records = records_queryset.filter(hall__code__in=halls, business_date__in=days)
+    records = records_queryset.filter(hall__code__in={r.hall_code for r in rows}, business_date__in=days)
     return reconcile(rows, records)

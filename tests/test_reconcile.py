@@ -40,6 +40,11 @@ def test_each_kind_of_difference(day, users):
     assert [r.transaction_no for r in result.no_report_row] == ["SC0004"]
     mismatches = {rec.transaction_no: diff for rec, _, diff in result.mismatches}
     assert mismatches == {"SC0002": ["服务号码", "客户姓名"], "SC0003": ["证件号码"]}
+    assert [d.as_dict() for d in mismatches["SC0002"]] == [
+        {"field": "服务号码", "paper": "13800001234", "report": "13900009999"},
+        {"field": "客户姓名", "paper": "张三", "report": "李四"}]
+    assert mismatches["SC0003"][0].as_dict() == {"field": "证件号码", "paper": "5103**********1234",
+                                                "report": "1101**********0029"}  # both sides masked
     assert not result.clean
 
 
@@ -50,6 +55,7 @@ def test_date_hall_clerk_type_mismatches(day, users):
     result = reconcile.reconcile_report(report, Record.objects.all())
     mismatches = {rec.transaction_no: diff for rec, _, diff in result.mismatches}
     assert mismatches["SC0001"] == ["受理时间"]
+    assert (mismatches["SC0001"][0].paper, mismatches["SC0001"][0].report) == ("2026-11-02", "2026-11-03")
     assert mismatches["SC0002"] == ["营业员工号"]
     assert mismatches["SC0003"] == ["业务类型", "证件类型"]
 
@@ -89,6 +95,18 @@ def test_same_file_twice_is_refused(day):
     assert OperatorReport.objects.count() == 1
 
 
+def test_command_shows_the_report_rows_of_the_users_halls_only(day, tmp_path, capsys):
+    import json
+
+    path = tmp_path / "city.csv"
+    path.write_bytes(_csv(_line("SC0001"), _line("SC8888", hall="H21", clerk_no="H21CLERK01")))
+    call_command("import_operator_report", str(path), "--as", "l1-H11", "--json")
+    assert json.loads(capsys.readouterr().out)["paper_missing"] == []  # H21's row is not the hall's business
+    path.write_bytes(_csv(_line("SC0001"), _line("SC8888", hall="H21", clerk_no="H21CLERK01"), _line("SC8889")))
+    call_command("import_operator_report", str(path), "--as", "archivist", "--json")
+    assert json.loads(capsys.readouterr().out)["paper_missing"] == ["SC8888", "SC8889"]
+
+
 def test_command(day, tmp_path, capsys):
     path = tmp_path / "boss.csv"
     path.write_bytes(_csv(_line("SC0001"), _line("SC0002", name="李四"), _line("SC7777")))
@@ -98,8 +116,27 @@ def test_command(day, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["matched"] == 1 and out["paper_missing"] == ["SC7777"]
     assert out["no_report_row"] == ["SC0003", "SC0004"]
-    assert out["mismatches"] == [{"transaction_no": "SC0002", "fields": ["客户姓名"]}]
+    assert out["mismatches"] == [{"transaction_no": "SC0002", "fields": ["客户姓名"],
+                                  "values": [{"field": "客户姓名", "paper": "张三", "report": "李四"}]}]
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"nonsense")
     with pytest.raises(CommandError, match="未保存任何数据"):
         call_command("import_operator_report", str(bad))
+
+
+def test_level1_screen_shows_both_values_of_a_difference(make_record, users, client):
+    from django.urls import reverse
+
+    from org.models import Hall
+    from tests.archive_helpers import day, make_day, report_csv
+
+    from archive import dailyclose
+
+    files = make_day(make_record, "H11", day(2), ["general", "general"])
+    dailyclose.DailyClose(users("clerk-H11"), Hall.objects.get(code="H11"), day(2)).run()
+    data = report_csv(files).replace(b",13800001234,", b",13800009999,", 1)  # the first row's number differs
+    report = reconcile.import_report(users("l1-H11"), data, "boss.csv")
+    client.force_login(users("l1-H11"))
+    url = reverse("archive_admin:level1", args=[Hall.objects.get(code="H11").pk, "2026-10-02"])
+    html = client.get(url, {"report": report.pk}).content.decode()
+    assert f"{files[0].transaction_no}: 服务号码（纸质 13800001234 ≠ 报表 13800009999）" in html

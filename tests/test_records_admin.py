@@ -299,6 +299,7 @@ def test_reconcile_good_report(login, make_record):
     assert [r.transaction_no for r in result.no_report_row] == ["SC0003"]
     html = response.content.decode()
     assert "SC9999" in html and "SC0013" not in html and "服务号码" in html
+    assert "纸质 13800001234 ≠ 报表 13900009999" in html
     listing = client.get(reverse("records_admin:reconcile")).content.decode()
     assert "boss.csv" in listing
 

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from org import access
-from org.models import User
+from org.models import Hall, User
 from records import reconcile
 from records.models import Record
 
@@ -31,12 +31,14 @@ class Command(BaseCommand):
         except reconcile.ReportError as error:
             raise CommandError("报表未导入，未保存任何数据：\n  " + "\n  ".join(error.problems)) from None
         records = Record.objects.all() if actor is None else access.visible(actor, Record.objects.all())
-        result = reconcile.reconcile_report(report, records)
+        halls = None if actor is None or access.can(actor, "record.view") else access.visible(actor, Hall.objects.all())
+        result = reconcile.reconcile_report(report, records, halls)
         summary = {
             "report": report.pk, "rows": report.row_count, "matched": len(result.matched),
             "paper_missing": [r.transaction_no for r in result.paper_missing],
             "no_report_row": [r.transaction_no for r in result.no_report_row],
-            "mismatches": [{"transaction_no": rec.transaction_no, "fields": diff} for rec, _, diff in result.mismatches],
+            "mismatches": [{"transaction_no": rec.transaction_no, "fields": diff,
+                            "values": [d.as_dict() for d in diff]} for rec, _, diff in result.mismatches],
         }
         if options["json"]:
             self.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -47,4 +49,5 @@ class Command(BaseCommand):
         for no in summary["no_report_row"]:
             self.stdout.write(f"  报表无此业务：{no}")
         for item in summary["mismatches"]:
-            self.stdout.write(f"  字段不一致：{item['transaction_no']}：{'、'.join(item['fields'])}")
+            values = "；".join(f"{v['field']} 纸质 {v['paper'] or '—'} ≠ 报表 {v['report'] or '—'}" for v in item["values"])
+            self.stdout.write(f"  字段不一致：{item['transaction_no']}：{values}")
