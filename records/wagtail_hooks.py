@@ -42,3 +42,10 @@ def register_records_menu():
     ]
     return SubmenuMenuItem(_("Customer files"), Menu(items=items), name="records", icon_name="doc-full",
                            order=record_viewset.menu_order)
+
+
+@hooks.register("construct_homepage_panels")
+def add_records_panel(request, panels):
+    from .panels import RecordsPanel
+
+    panels.append(RecordsPanel(request.user))
