@@ -99,6 +99,7 @@ class RecordInspectView(ScopedInspectView):
             can_retry=record.status in RETRYABLE and access.can(user, "record.retry", record),
             can_correct=access.can(user, "record.correct", record),
             is_failed=record.status == Record.Status.OCR_FAILED,
+            is_running=record.status == Record.Status.OCR_RUNNING,
         )
         return context
 

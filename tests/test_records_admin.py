@@ -195,6 +195,16 @@ def test_list_names_the_fields_to_check(login, recognised, make_record):
     assert "服务号码" in rows[recognised.pk] and "服务号码" not in rows[clean.pk]
 
 
+def test_running_record_shows_how_far_ocr_has_come(login, make_record):
+    record = make_record("H11", status=Record.Status.OCR_RUNNING, page_count=5)
+    for number in (1, 2):
+        Page.objects.create(record=record, number=number, dpi=300, confidence=90.0)
+    html = inspect(login("clerk-H11"), record).content.decode()
+    assert "已识别 2 / 5 页" in html
+    Record.objects.filter(pk=record.pk).update(status=Record.Status.OCR_DONE)
+    assert "records-ocr-progress" not in inspect(login("clerk-H11"), record).content.decode()
+
+
 def test_reveal_shows_full_number_once_logged(login, recognised):
     html = inspect(login("l1-H11"), recognised, "?reveal=1").content.decode()
     assert ID in html
