@@ -1,6 +1,6 @@
 """The admin home page's panel for customer files: how many of the user's files (inside their scope, in the
-query) are being read, have failed, or are read with a field to check today, and the latest failures with
-their reasons, each a link to the record where it can be retried."""
+query) are being read, have failed, or were read today, and the latest failures with their reasons, each a
+link to the record where it can be retried."""
 from django.db.models import Count, Q
 from django.utils import timezone
 from wagtail.admin.ui.components import Component
@@ -22,16 +22,13 @@ class RecordsPanel(Component):
     def __init__(self, user):
         self.user = user
 
-    def visible(self):
-        return access.visible(self.user, Record.objects.all(), "record.view")
-
     def render_html(self, parent_context=None):
         if not access.grants(self.user, "record.view") and not self.user.is_superuser:
             return ""  # handbook-only users: no panel
         return super().render_html(parent_context)
 
     def get_context_data(self, parent_context=None):
-        records = self.visible()
+        records = access.visible(self.user, Record.objects.all(), "record.view")
         today = timezone.localdate()
         counts = records.aggregate(
             in_progress=Count("pk", filter=Q(status__in=IN_PROGRESS)),
