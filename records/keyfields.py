@@ -121,6 +121,15 @@ def validate(name, value):
     return None
 
 
+def plausible_name(value):
+    """A read name that looks like one: Chinese characters, or a foreign name of at least two words. Tesseract
+    sometimes reads a short Chinese name as a few Latin letters ("OR", "Br"); those are flagged for a person
+    (who may still confirm a one-word foreign name by correcting the field)."""
+    if re.fullmatch(r"[\u4e00-\u9fff·]{2,20}", value):
+        return True
+    return len(re.findall(r"[A-Za-z]{2,}", value)) >= 2
+
+
 _TOKEN = {
     "business_date": re.compile(VALUE_PATTERNS["business_date"]),
     "business_type": re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{2,20}"),
@@ -154,6 +163,8 @@ def extract_field(name, text):
         if raw != value and name in ("service_number", "id_number"):
             confidence -= 0.15  # characters had to be repaired
         problem = validate(name, value)
+        if name == "customer_name" and problem is None and not plausible_name(value):
+            problem = "客户姓名疑似识别错误（既非中文姓名，也非完整的外文姓名），请核对"
         if name == "business_date" and problem is None:
             value = parse_date(value)[0].isoformat()
         candidate = Field(name, value, round(confidence if problem is None else confidence * 0.4, 2), problem, raw)

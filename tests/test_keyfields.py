@@ -58,3 +58,12 @@ def test_invalid_value_is_flagged_not_dropped():
 def test_missing_field_is_flagged():
     field = kf.extract("一些无关文字")["transaction_no"]
     assert field.flagged and field.value == "" and field.confidence == 0
+
+
+@pytest.mark.parametrize("read,flagged", [("张三", False), ("欧阳娜娜", False), ("阿卜杜·热合曼", False),
+                                          ("JOHN SMITH", False), ("Maria de la Cruz", False),
+                                          ("OR", True), ("Br", True), ("Rat", True), ("BES", True)])
+def test_a_name_read_as_a_few_latin_letters_is_flagged(read, flagged):
+    field = kf.extract(f"客户姓名：{read}\n")["customer_name"]
+    assert field.value == read and field.flagged is flagged
+    assert (field.problem or "").startswith("客户姓名疑似识别错误") is flagged
