@@ -32,9 +32,6 @@ class BusinessType(models.Model):
         return f"{self.name}（{self.get_category_display()}）"
 
 
-FIELD_COLUMNS = ("transaction_no", "service_number", "id_number", "business_date", "business_type", "customer_name")
-
-
 def _today():
     return timezone.localdate()
 
@@ -122,9 +119,9 @@ class Record(models.Model):
 
     @property
     def flagged_summary(self):
-        """The flagged key fields by their names, for lists ("" when nothing is flagged)."""
-        return "、".join(str(self._meta.get_field(name).verbose_name) for name in self.flagged_fields
-                        if name in FIELD_COLUMNS)
+        """The flagged key fields by their names, for lists ("" when nothing is flagged); each key field is
+        stored in the column of the same name."""
+        return "、".join(str(self._meta.get_field(name).verbose_name) for name in self.flagged_fields)
 
     def __str__(self):
         return f"{self.transaction_no or '#' + str(self.pk)} {self.customer_name}".strip()

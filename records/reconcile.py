@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone, translation
 
-from org import auditlog
+from org import access, auditlog
+from org.models import Hall
 from org.pii import lookup_hash, mask, normalise_id
 
 from .models import OperatorReport, Record, ReportRow
@@ -171,13 +172,16 @@ def reconcile(rows, records):
     return result
 
 
-def reconcile_report(report, records_queryset, halls=None):
-    """A report against the records of the same halls and days. Both sides are narrowed in the query: the
-    records queryset comes scoped, and with `halls` (a queryset) only the report rows of those halls count."""
-    rows = report.rows.all()
-    if halls is not None:
-        rows = rows.filter(hall_code__in=halls.values("code"))
+def reconcile_report(report, user=None):
+    """A report against the records of the same halls and days, as `user` may see it (None: the system, all).
+    Both sides are narrowed in the query: the user's records, and unless their scope is city-wide only the
+    report rows of their halls."""
+    records, rows = Record.objects.all(), report.rows.all()
+    if user is not None:
+        records = access.visible(user, records)
+        if not access.can(user, "record.view"):  # not city-wide
+            rows = rows.filter(hall_code__in=access.visible(user, Hall.objects.all()).values("code"))
     rows = list(rows)
     days = {timezone.localtime(r.accepted_at).date() for r in rows}
-    records = records_queryset.filter(hall__code__in={r.hall_code for r in rows}, business_date__in=days)
+    records = records.filter(hall__code__in={r.hall_code for r in rows}, business_date__in=days)
     return reconcile(rows, records)

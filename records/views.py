@@ -339,7 +339,5 @@ class ReconcileResultView(ReconcileMixin, TemplateView):
         return self.report.source_name
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
-        halls = None if access.can(user, "record.view") else access.visible(user, Hall.objects.all())  # city-wide?
-        result = reconcile.reconcile_report(self.report, access.visible(user, Record.objects.all()), halls)
+        result = reconcile.reconcile_report(self.report, self.request.user)
         return super().get_context_data(report=self.report, result=result, **kwargs)

@@ -34,7 +34,7 @@ def test_each_kind_of_difference(day, users):
         _line("SC9999"),                                            # paper missing
     )                                                               # SC0004: paper with no report row
     report = reconcile.import_report(users("l1-H11"), data, "boss-20261102.csv")
-    result = reconcile.reconcile_report(report, Record.objects.all())
+    result = reconcile.reconcile_report(report)
     assert [r.transaction_no for r in result.matched] == ["SC0001"]
     assert [r.transaction_no for r in result.paper_missing] == ["SC9999"]
     assert [r.transaction_no for r in result.no_report_row] == ["SC0004"]
@@ -52,7 +52,7 @@ def test_date_hall_clerk_type_mismatches(day, users):
     data = _csv(_line("SC0001", time="2026-11-03 09:00:00"), _line("SC0002", clerk_no="H11CLERK99"),
                 _line("SC0003", btype="过户", id_type="护照"))
     report = reconcile.import_report(users("l1-H11"), data, "x.csv")
-    result = reconcile.reconcile_report(report, Record.objects.all())
+    result = reconcile.reconcile_report(report)
     mismatches = {rec.transaction_no: diff for rec, _, diff in result.mismatches}
     assert mismatches["SC0001"] == ["受理时间"]
     assert (mismatches["SC0001"][0].paper, mismatches["SC0001"][0].report) == ("2026-11-02", "2026-11-03")

@@ -3,10 +3,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from org import access
-from org.models import Hall, User
+from org.models import User
 from records import reconcile
-from records.models import Record
 
 
 class Command(BaseCommand):
@@ -30,9 +28,7 @@ class Command(BaseCommand):
             report = reconcile.import_report(actor, path.read_bytes(), path.name)
         except reconcile.ReportError as error:
             raise CommandError("报表未导入，未保存任何数据：\n  " + "\n  ".join(error.problems)) from None
-        records = Record.objects.all() if actor is None else access.visible(actor, Record.objects.all())
-        halls = None if actor is None or access.can(actor, "record.view") else access.visible(actor, Hall.objects.all())
-        result = reconcile.reconcile_report(report, records, halls)
+        result = reconcile.reconcile_report(report, actor)
         summary = {
             "report": report.pk, "rows": report.row_count, "matched": len(result.matched),
             "paper_missing": [r.transaction_no for r in result.paper_missing],
