@@ -11,11 +11,11 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Image, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from django.utils.translation import gettext as _
 
-from org.printing import cjk_font
+from org.printing import cjk_font, text
 from records import pdfjoin
 from records.models import Category
 
@@ -29,6 +29,9 @@ FORM_TITLE = {HandoverForm.Kind.CLERK_HALL: "营业员-营业厅交接表", Hand
 STATUS_ZH = {"given": "待接收", "accepted": "已接收", "rejected": "已拒收"}
 
 
+WIDTH = 180 * mm  # A4 less the margins of _render()
+
+
 def volume_qr_payload(volume):
     return f"HALLRECORDS-VOLUME:{volume.pk}:{volume.number}"
 
@@ -38,14 +41,17 @@ def _styles():
     return {"title": ParagraphStyle("t", fontName=font, fontSize=18, leading=24, alignment=1, spaceAfter=6 * mm),
             "big": ParagraphStyle("b", fontName=font, fontSize=14, leading=20),
             "body": ParagraphStyle("p", fontName=font, fontSize=10, leading=14),
-            "cell": ParagraphStyle("c", fontName=font, fontSize=8, leading=10),
+            "cell": ParagraphStyle("c", fontName=font, fontSize=8, leading=10, wordWrap="CJK"),
             "small": ParagraphStyle("s", fontName=font, fontSize=7, leading=9)}
 
 
 def _table(rows, widths=None, header=True):
+    """Every cell through text(); columns share the page width equally unless `widths` says otherwise."""
     st = _styles()["cell"]
-    data = [[Paragraph("" if c is None else str(c), st) for c in row] for row in rows]
-    table = Table(data, colWidths=widths, repeatRows=1 if header else 0)
+    widths = widths or [WIDTH / len(rows[0])] * len(rows[0])
+    data = [[text(c, st) for c in row] for row in rows]
+    # a cell taller than a page (a long note) is split across pages instead of failing the whole PDF
+    table = Table(data, colWidths=widths, repeatRows=1 if header else 0, splitInRow=1)
     style = [("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
     if header:
         style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")))
@@ -65,7 +71,7 @@ def _signature_rows(doc, slots):
         rows.append([label, str(s.signer) if s else "", _when(s.signed_at) if s else "",
                      s.content_sha256 if s else ""])
     return [Spacer(1, 5 * mm), _table(rows, [27 * mm, 52 * mm, 29 * mm, 72 * mm]),
-            Paragraph("电子签字：签字时重新验证密码，记录时间与表单内容摘要并写入事件日志。纸质签字（盖章）：______________",
+            text("电子签字：签字时重新验证密码，记录时间与表单内容摘要并写入事件日志。纸质签字（盖章）：______________",
                       _styles()["small"])]
 
 
@@ -96,8 +102,8 @@ def volume_cover_pdf(volume: Volume):
             ["装订人", str(volume.bound_by or "")], ["装订日期", _when(volume.closed_at)]]
     if volume.closed_short_reason:
         rows.append(["不足30份", f"月末结卷：{volume.closed_short_reason}"])
-    story = [Paragraph("客户资料卷 封面", st["title"]), _table(rows, [40 * mm, 130 * mm], header=False),
-             Spacer(1, 10 * mm), Image(img, 60 * mm, 60 * mm), Paragraph(volume_qr_payload(volume), st["small"])]
+    story = [text("客户资料卷 封面", st["title"]), _table(rows, [40 * mm, 130 * mm], header=False),
+             Spacer(1, 10 * mm), Image(img, 60 * mm, 60 * mm), text(volume_qr_payload(volume), st["small"])]
     return _render(story, f"封面 {volume.number}")
 
 
@@ -109,8 +115,8 @@ def level1_record_pdf(audits, records=None, title_suffix=""):
         marks = AuditMark.objects.filter(audit=audit).select_related("record__clerk").order_by("record__transaction_no")
         if records is not None:
             marks = marks.filter(record__in=records)
-        story += [Paragraph("一级稽核记录表" + title_suffix, st["title"]),
-                  Paragraph(f"营业厅：{audit.hall.name}（{audit.hall.code}）　业务日期：{audit.day}　"
+        story += [text("一级稽核记录表" + title_suffix, st["title"]),
+                  text(f"营业厅：{audit.hall.name}（{audit.hall.code}）　业务日期：{audit.day}　"
                             f"稽核人：{audit.auditor}　稽核方式：100%交叉稽核（对照营业员操作报表）", st["body"]),
                   Spacer(1, 3 * mm)]
         rows = [["序号", "受理编号", "业务类型", "类别", "营业员", "稽核结果", "差错类型／说明", "整改人", "整改时间"]]
@@ -123,11 +129,14 @@ def level1_record_pdf(audits, records=None, title_suffix=""):
                          "；".join(str(e.corrected_by or "") for e in errs),
                          "；".join(_when(e.corrected_at) for e in errs)])
         story.append(_table(rows, [8 * mm, 32 * mm, 18 * mm, 13 * mm, 22 * mm, 12 * mm, 33 * mm, 21 * mm, 21 * mm]))
-        story.append(Paragraph(f"稽核发现：{audit.notes or '无'}", st["body"]))
+        story.append(text(f"稽核发现：{audit.notes or '无'}", st["body"]))
         story += _signature_rows(audit, [("auditor", "一级稽核")])
     if not story:
-        story = [Paragraph("一级稽核记录表", st["title"]), Paragraph("（无）", st["body"])]
+        story = [text("一级稽核记录表", st["title"]), text("（无）", st["body"])]
     return _render(story, "一级稽核记录表")
+
+
+L2_WIDTHS = [8 * mm, 32 * mm, 28 * mm, 28 * mm, 16 * mm, 68 * mm]
 
 
 def level2_record_pdf(volume: Volume):
@@ -136,12 +145,12 @@ def level2_record_pdf(volume: Volume):
     audit = volume.level2_audits.exclude(signed_at=None).order_by("-signed_at", "-id").first()
     head = (f"卷号：{volume.number}　营业厅：{volume.hall.name}　类别：{CATEGORY_ZH[volume.category]}　"
             f"份数：{volume.items.count()}　抽样比例：{'≥50%（协议类）' if volume.category == Category.AGREEMENT else '≥30%'}")
-    story = [Paragraph("二级稽核记录表", st["title"]), Paragraph(head, st["body"]), Spacer(1, 3 * mm)]
+    story = [text("二级稽核记录表", st["title"]), text(head, st["body"]), Spacer(1, 3 * mm)]
     rows = [["序号", "受理编号", "业务类型", "营业员", "稽核结果", "问题说明"]]
     if audit is None:
         rows += [[i, "", "", "", "", ""] for i in range(1, 6)]
-        story += [Paragraph("抽样种子：　　　　稽核人：　　　　稽核日期：", st["body"]), _table(rows),
-                  Paragraph("结论：□ 通过　□ 退回（原因：________________）", st["body"])]
+        story += [text("抽样种子：　　　　稽核人：　　　　稽核日期：", st["body"]), _table(rows, L2_WIDTHS),
+                  text("结论：□ 通过　□ 退回（原因：________________）", st["body"])]
         return _render(story, f"二级稽核记录表 {volume.number}")
     from records.models import Record
 
@@ -150,9 +159,9 @@ def level2_record_pdf(volume: Volume):
         r, f = records[pk], audit.findings.get(str(pk), {})
         rows.append([i, r.transaction_no, r.business_type, r.clerk.get_full_name(), "合格" if f.get("ok") else "不合格",
                      f.get("note", "")])
-    story += [Paragraph(f"抽样种子：{audit.seed}　抽样：{len(audit.sample)}/{volume.items.count()} 份　"
-                        f"稽核人：{audit.auditor}　稽核日期：{_when(audit.signed_at)}", st["body"]), _table(rows),
-              Paragraph(f"结论：{'通过' if audit.result == 'passed' else '退回'}" +
+    story += [text(f"抽样种子：{audit.seed}　抽样：{len(audit.sample)}/{volume.items.count()} 份　"
+                        f"稽核人：{audit.auditor}　稽核日期：{_when(audit.signed_at)}", st["body"]), _table(rows, L2_WIDTHS),
+              text(f"结论：{'通过' if audit.result == 'passed' else '退回'}" +
                         (f"（原因：{audit.reason}）" if audit.reason else ""), st["body"])]
     story += _signature_rows(audit, [("auditor", "分公司业务稽核")])
     return _render(story, f"二级稽核记录表 {volume.number}")
@@ -162,10 +171,10 @@ def handover_form_pdf(form: HandoverForm):
     st = _styles()
     where = f"分公司：{form.branch.name}" + (f"　营业厅：{form.hall.name}（{form.hall.code}）" if form.hall_id else "")
     period = f"业务日期：{form.day}" if form.day else (f"月份：{form.year}年{form.month}月" if form.month else "")
-    story = [Paragraph(f"《{FORM_TITLE[form.kind]}》", st["title"]),
-             Paragraph(f"表号：{form.pk}　{where}　{period}　状态：{STATUS_ZH[form.status]}", st["body"])]
+    story = [text(f"《{FORM_TITLE[form.kind]}》", st["title"]),
+             text(f"表号：{form.pk}　{where}　{period}　状态：{STATUS_ZH[form.status]}", st["body"])]
     if form.replaces_id:
-        story.append(Paragraph(f"重新交接：替代第 {form.replaces_id} 号交接表", st["body"]))
+        story.append(text(f"重新交接：替代第 {form.replaces_id} 号交接表", st["body"]))
     story.append(Spacer(1, 3 * mm))
     figures = form.figures
     if form.kind == HandoverForm.Kind.BRANCH_MARKETING:
@@ -187,13 +196,13 @@ def handover_form_pdf(form: HandoverForm):
     story.append(Spacer(1, 3 * mm))
     if form.kind == HandoverForm.Kind.CLERK_HALL:
         items = [r.transaction_no for r in form.records.order_by("transaction_no")]
-        story.append(Paragraph("交接资料（受理编号）：" + "、".join(items), st["small"]))
+        story.append(text("交接资料（受理编号）：" + "、".join(items), st["small"]))
     else:
-        story.append(Paragraph("交接卷号：" + "、".join(v.number for v in form.volumes.order_by("number")), st["body"]))
+        story.append(text("交接卷号：" + "、".join(v.number for v in form.volumes.order_by("number")), st["body"]))
     if form.reason:
-        story.append(Paragraph(f"拒收原因：{form.reason}", st["body"]))
+        story.append(text(f"拒收原因：{form.reason}", st["body"]))
     for note in form.notes:
-        story.append(Paragraph(f"退回记录：卷 {note['volume']}，原因：{note['reason']}（二级稽核，{note['by']}）", st["body"]))
+        story.append(text(f"退回记录：卷 {note['volume']}，原因：{note['reason']}（二级稽核，{note['by']}）", st["body"]))
     slots = [("giver", "交出方"), ("receiver", "接收方")] + ([("rejection", "拒收")] if form.status == "rejected" else [])
     story += _signature_rows(form, slots)
     return _render(story, FORM_TITLE[form.kind])

@@ -1,15 +1,14 @@
 """PDFs of a procedure and of the whole handbook, with the version and effective date on every page."""
 import io
-from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Paragraph, Spacer
+from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Spacer
 
-from org.printing import cjk_font
+from org.printing import cjk_font, text
 
 from . import revisionlog
 from .fields import sections
@@ -33,15 +32,15 @@ def _styles():
 
 
 def _procedure_flow(page, styles):
-    flow = [Paragraph(escape(page.title), styles["title"])]
+    flow = [text(page.title, styles["title"])]
     if page.is_draft:
-        flow.append(Paragraph(escape(_("Draft, for reference only")), styles["banner"]))
+        flow.append(text(_("Draft, for reference only"), styles["banner"]))
     for heading, lines in sections(page):
         if not lines:
             continue
-        flow.append(Paragraph(escape(heading), styles["heading"]))
+        flow.append(text(heading, styles["heading"]))
         for line in lines:
-            flow.append(Paragraph(escape(line), styles["body"]))
+            flow.append(text(line, styles["body"]))
     return flow
 
 
@@ -97,18 +96,18 @@ def handbook_pdf(root, parts):
     state = {"stamp": _("%(title)s  compiled %(date)s  internal staff only, read-only")
              % {"title": root.title, "date": printed}}
     # the cover lists every procedure with its version and effective date
-    flow = [Paragraph(escape(root.title), styles["part"])]
+    flow = [text(root.title, styles["part"])]
     for part, procedures in parts:
-        flow.append(Paragraph(escape(part.numbered_title()), styles["heading"]))
+        flow.append(text(part.numbered_title(), styles["heading"]))
         for proc in procedures:
-            flow.append(Paragraph(escape(f"{proc.number}. {proc.title}  {proc.version_label}  "
-                                         f"{effective_date(proc)}"), styles["body"]))
+            flow.append(text(f"{proc.number}. {proc.title}  {proc.version_label}  {effective_date(proc)}",
+                             styles["body"]))
     for part, procedures in parts:
         # a part's heading shares the page of its first procedure, so that page names a version too
         for index, proc in enumerate(procedures):
             flow += [PageBreak(), _Marker(state, _stamp(proc))]
             if index == 0:
-                flow.append(Paragraph(escape(part.numbered_title()), styles["part"]))
+                flow.append(text(part.numbered_title(), styles["part"]))
             flow += _procedure_flow(proc, styles)
     _document(buffer, root.title, _footer_for(lambda d: state["stamp"])).build(flow)
     return buffer.getvalue()
