@@ -10,7 +10,8 @@ from records.watch import Watcher
 
 class Command(BaseCommand):
     help = ("Watch INTAKE_DIR/<hall code>/<clerk username>/ and register every scan dropped there; "
-            "taken files move to done/, refused ones to failed/ with a .reason.txt.")
+            "taken files move to done/, refused ones to failed/ with a .reason.txt (links, FIFOs and hard "
+            "links are refused, never followed).")
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="process what is there now, then exit")
