@@ -162,3 +162,22 @@ def test_list_scoped_filtered_and_json(sample, make_record):
     assert [r["id"] for r in rows] == [other.pk]
     with pytest.raises(CommandError, match="ocr_queued"):
         run("record", "list", "--status", "done")
+
+
+def test_ingest_folder_refuses_links_inside_it(tmp_path, org_demo, capsys):
+    """`ingest FOLDER` takes the regular files and names every link inside the folder as refused, never
+    following it (a link to a file elsewhere, a link to a folder elsewhere)."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(small_png())
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    (scans / "good.png").write_bytes(small_png())
+    (scans / "link.png").symlink_to(outside / "secret.png")
+    (scans / "linked-folder").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(CommandError, match="2 个文件未接收"):
+        call_command("ingest", str(scans), "--hall", "H11", "--clerk", "clerk-H11")
+    err = capsys.readouterr().err
+    assert "link.png" in err and "linked-folder" in err and "符号链接" in err
+    assert Record.objects.count() == 1
+    assert (outside / "secret.png").exists()

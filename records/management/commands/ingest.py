@@ -1,3 +1,4 @@
+import os
 import sys
 import time
 from pathlib import Path
@@ -8,11 +9,25 @@ from records import batch, intake
 from records.models import Category, Page, Record
 
 
-def _files(paths):
+def _files(paths, refused):
+    """The regular files under `paths`. Inside a folder, links and special files are refused (appended
+    to `refused`), never followed: as in the watched folder, a link could bring in another hall's file."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            found = []
+            for top, dirs, names in os.walk(path, followlinks=False):
+                for name in sorted(dirs + names):
+                    entry = Path(top) / name
+                    if name.startswith("."):
+                        continue
+                    if entry.is_symlink():
+                        refused.append((entry, "是链接（符号链接），不接收"))
+                    elif name in names and not entry.is_file():
+                        refused.append((entry, "不是普通文件，不接收"))
+                    elif name in names:
+                        found.append(entry)
+            yield from sorted(found)
         elif path.is_file():
             yield path
         else:
@@ -37,8 +52,8 @@ class Command(BaseCommand):
             hall, clerk = intake.resolve(options["hall"], options["clerk"])
         except intake.IntakeError as error:
             raise CommandError(error.message) from None
-        created, failed = [], 0
-        for path in _files(options["paths"]):
+        created, failed, refused = [], 0, []
+        for path in _files(options["paths"], refused):
             try:
                 result = self._ingest(path, hall, clerk, options)
             except intake.IntakeError as error:
@@ -51,6 +66,9 @@ class Command(BaseCommand):
             for part, message, _existing in result.refused:
                 failed += 1
                 self.stderr.write(f"未接收 {path} 的 {part}: {message}")
+        for path, message in refused:
+            failed += 1
+            self.stderr.write(f"未接收 {path}: {message}")
         if options["wait"] and created:
             self._wait(created)
         if failed:
