@@ -105,6 +105,27 @@ _MOBILE = re.compile(r"1[3-9]\d{9}")
 _ID_QUERY = re.compile(r"\d{17}[\dX]|\d{15}")
 
 
+@lru_cache(maxsize=1)
+def _candidate():
+    """A pattern for stretches of text that may hold an ID-like run: every character that NFKC makes a digit,
+    an X, a space, a dash or a dot, and the letters OCR confuses with digits. Only these stretches are
+    looked at character by character (most OCR text is CJK and skipped at C speed)."""
+    chars = set(_CONFUSED) | set(_SEPARATORS) | set(_LINE_BREAKS) | {"X", "x", "\u00d7"}
+    digits = set()
+    for block in (range(0x10000), range(0x1D400, 0x1D800), range(0x1F100, 0x1FC00)):
+        for code in block:
+            char = chr(code)
+            norm = unicodedata.normalize("NFKC", char)
+            if len(norm) == 1 and "0" <= norm <= "9":
+                digits.add(char)
+            elif norm in ("X", "x") or norm in _SEPARATORS or norm.isspace():
+                chars.add(char)
+    def klass(items):
+        return "".join(re.escape(c) for c in sorted(items))
+    places = digits | set(_CONFUSED) | {"X", "x", "\u00d7", "\uff38", "\uff58"}
+    return re.compile(f"[{klass(chars | digits)}]+"), re.compile(f"[{klass(places)}]")
+
+
 def _kinds(text):
     """Per character of `text`: its digit ("0"-"9"), "X", " " for a separator, "\\n" for a line break, or ""
     for anything else."""
@@ -196,21 +217,26 @@ def mask_text(text):
     """
     if not text:
         return text or ""
+    stretches, place = _candidate()
     out, last = [], 0
-    for run in _runs(_kinds(text)):
-        masked = _masked_groups(run)
-        i = 0
-        while i < len(run):
-            if not masked[i]:
-                i += 1
-                continue
-            j = i
-            while j + 1 < len(run) and masked[j + 1]:
-                j += 1
-            out.append(text[last:run[i][0]])
-            out.append(mask("".join(digits for _, _, digits in run[i:j + 1])))
-            last = run[j][1]
-            i = j + 1
+    for stretch in stretches.finditer(text):
+        if len(place.findall(stretch.group())) < 15:  # too few digits (or letters read as one) to mask
+            continue
+        offset = stretch.start()
+        for run in _runs(_kinds(stretch.group())):
+            masked = _masked_groups(run)
+            i = 0
+            while i < len(run):
+                if not masked[i]:
+                    i += 1
+                    continue
+                j = i
+                while j + 1 < len(run) and masked[j + 1]:
+                    j += 1
+                out.append(text[last:offset + run[i][0]])
+                out.append(mask("".join(digits for _, _, digits in run[i:j + 1])))
+                last = offset + run[j][1]
+                i = j + 1
     out.append(text[last:])
     return "".join(out)
 
