@@ -110,7 +110,7 @@ def _candidate():
     """A pattern for stretches of text that may hold an ID-like run: every character that NFKC makes a digit,
     an X, a space, a dash or a dot, and the letters OCR confuses with digits. Only these stretches are
     looked at character by character (most OCR text is CJK and skipped at C speed)."""
-    chars = set(_CONFUSED) | set(_SEPARATORS) | set(_LINE_BREAKS) | {"X", "x", "\u00d7"}
+    chars = set(_CONFUSED) | set(_SEPARATORS) | set(_LINE_BREAKS) | {"X", "x", "\u00d7", "*", "\uff0a"}
     digits = set()
     for block in (range(0x10000), range(0x1D400, 0x1D800), range(0x1F100, 0x1FC00)):
         for code in block:
@@ -122,13 +122,13 @@ def _candidate():
                 chars.add(char)
     def klass(items):
         return "".join(re.escape(c) for c in sorted(items))
-    places = digits | set(_CONFUSED) | {"X", "x", "\u00d7", "\uff38", "\uff58"}
+    places = digits | set(_CONFUSED) | {"X", "x", "\u00d7", "\uff38", "\uff58", "*", "\uff0a"}
     return re.compile(f"[{klass(chars | digits)}]+"), re.compile(f"[{klass(places)}]")
 
 
 def _kinds(text):
-    """Per character of `text`: its digit ("0"-"9"), "X", " " for a separator, "\\n" for a line break, or ""
-    for anything else."""
+    """Per character of `text`: its digit ("0"-"9"), "X", "*", " " for a separator, "\\n" for a line break,
+    or "" for anything else."""
     kinds, confused = [], {}
     for i, char in enumerate(text):
         norm = unicodedata.normalize("NFKC", char)
@@ -136,6 +136,8 @@ def _kinds(text):
             kinds.append(norm)
         elif norm in ("X", "x", "\u00d7"):
             kinds.append("X")
+        elif norm == "*":  # a place masked already: masking twice changes nothing
+            kinds.append("*")
         elif char in _LINE_BREAKS:
             kinds.append("\n")
         elif norm.isspace() or norm in _SEPARATORS or char in _SEPARATORS:
@@ -150,25 +152,29 @@ def _kinds(text):
     return kinds
 
 
+def _place(kind):
+    return kind.isdigit() or kind == "*"
+
+
 def _runs(kinds):
     """Runs of digit groups: each run a list of (start, end, digits), groups apart by 1-3 separators of
     which at most one is a line break."""
     runs, run, i, n = [], [], 0, len(kinds)
     while i < n:
-        if not kinds[i].isdigit():
+        if not _place(kinds[i]):
             i += 1
             continue
         start = i
-        while i < n and kinds[i].isdigit():
+        while i < n and _place(kinds[i]):
             i += 1
-        if i < n and kinds[i] == "X" and not (i + 1 < n and kinds[i + 1].isdigit()):
+        if i < n and kinds[i] == "X" and not (i + 1 < n and _place(kinds[i + 1])):
             i += 1  # the check character of an 18-character number
         run.append((start, i, "".join(kinds[start:i])))
         gap = i
         while gap < n and kinds[gap] in (" ", "\n"):
             gap += 1
         joined = 1 <= gap - i <= _MAX_GAP and kinds[i:gap].count("\n") <= 1
-        if not (joined and gap < n and kinds[gap].isdigit()):
+        if not (joined and gap < n and _place(kinds[gap])):
             runs.append(run)
             run = []
         i = gap
@@ -188,9 +194,13 @@ def _masked_groups(run):
             first = i + 1
     ruled = list(masked)
     for a in range(len(run)):  # exactly 15 or 18 characters across a mobile number's group
+        total = 0
         for b in range(a, len(run)):
+            total += sizes[b]
+            if total > 18:
+                break
             window = range(a, b + 1)
-            if (sum(sizes[a:b + 1]) in (15, 18) and any(mobile[k] for k in window)
+            if (total in (15, 18) and any(mobile[k] for k in window)
                     and not any(ruled[k] for k in window if not mobile[k])):
                 for k in window:
                     masked[k] = True
@@ -211,7 +221,8 @@ def mask_text(text):
       of 15 or more characters (15-digit old numbers, 18-character numbers, also 16/17 read with a digit
       lost, bank cards, long codes) is masked, separators included: `5103 0319 9203 0332 13` becomes
       `5103**********3213`. Groups that together with a mobile number's group make exactly 15 or 18
-      characters are masked with it (a number OCR split after its 11th digit).
+      characters are masked with it (a number OCR split after its 11th digit). A `*` counts as a digit,
+      so masked text stays as it is when masked again.
     False positives, accepted: long all-digit transaction numbers and dates or amounts strung together on
     one line (`2026.11.02-2027.11.01`) are masked too; their values stay readable in the named fields.
     """
