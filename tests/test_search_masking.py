@@ -182,3 +182,19 @@ def test_outbox_path_indexes_masked_text(scanned, any_backend):
     sync(any_backend)
     text = stored(any_backend, scanned)
     assert "610102199306061234" not in _plain(text) and "6101**********1234" in text
+
+
+def test_upgrade_queues_every_record_for_a_masked_rewrite(make_record, db):
+    """The migration that comes with masking queues every customer file, so the worker rewrites the old
+    documents even where nobody runs search_reindex."""
+    import importlib
+
+    from django.apps import apps
+
+    from search.models import OutboxEntry
+
+    records = [make_record("H11"), make_record("H21")]
+    OutboxEntry.objects.all().delete()
+    importlib.import_module("search.migrations.0003_requeue_records_for_masking").requeue(apps, None)
+    assert sorted(OutboxEntry.objects.values_list("object_id", flat=True)) == sorted(str(r.pk) for r in records)
+    assert set(OutboxEntry.objects.values_list("doctype", "delete")) == {("record", False)}
