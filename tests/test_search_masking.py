@@ -3,6 +3,7 @@ backend stores (read straight from Elasticsearch and from the database table), n
 API, the CSV export or the CLI's JSON; results carry named fields and a snippet, never the text. An old
 index with unmasked text is rewritten by search_reindex; the outbox path indexes masked text."""
 import csv
+import html
 import io
 import json
 import re
@@ -122,6 +123,10 @@ def test_api_returns_fields_and_snippet_only(scanned, users, client):
     answers = [data] + [client.get("/api/search/", {"q": f"标记{i}甲乙"}).json() for i in range(len(LAYOUTS))]
     assert all(set(a["hits"][0]) == {"id", "fields", "snippet"} for a in answers)
     assert_masked(flat(answers), present=False)
+    screens = [client.get("/admin/search-records/", {"q": f"标记{i}甲乙"}).content.decode()
+               for i in range(len(LAYOUTS))]
+    assert mask(OWN_ID) in screens[0] and 'class="search-hit"' in screens[0]
+    assert_masked(html.unescape("|".join(screens)), present=False)
 
 
 def test_csv_export_masks_and_neutralises_formulas(scanned, make_record, any_backend, users, client):
