@@ -142,8 +142,8 @@ def search(request, root):
     if text:
         try:
             result = search_index(request.user, text, doctype="procedure", page=page_number, per_page=20)
-            hits = [{"title": h.source.get("title"), "url": h.source.get("url"), "snippet": h.snippet,
-                     "version": f"V{h.source.get('version')}", "part": h.source.get("part")} for h in result.hits]
+            hits = [{"title": h.fields.get("title"), "url": h.fields.get("url"), "snippet": h.snippet,
+                     "version": f"V{h.fields.get('version')}", "part": h.fields.get("part")} for h in result.hits]
         except SearchInputError as exc:
             error = str(exc)
         except backends.Unavailable:

@@ -1,5 +1,8 @@
 """Personal data: ID numbers encrypted at rest, a keyed hash for exact lookup, masking, logged reveals.
 
+mask_text() masks every ID-like run of digits inside free text (OCR text): what the search index, its
+snippets and every search result are built from. Its rule is written down at the function.
+
 The key comes from PII_KEY (base64 of 32 bytes). The embedded default generates one into var/pii.key,
 which is never committed. From that one secret two keys are derived: one for AES-GCM encryption, one
 for the HMAC-SHA256 lookup hash, so the hash cannot be used to decrypt and vice versa.
@@ -8,7 +11,9 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import secrets
+import unicodedata
 from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -52,7 +57,8 @@ def keys():
 
 
 def normalise_id(value):
-    return "".join(str(value).split()).upper()
+    """Without spaces, in capitals, full-width digits and letters as ASCII (NFKC)."""
+    return "".join(unicodedata.normalize("NFKC", str(value)).split()).upper()
 
 
 def encrypt(plaintext):
@@ -87,6 +93,172 @@ def mask(value):
     if len(value) <= 8:
         return "*" * len(value)
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+# --- ID numbers inside free text ------------------------------------------------------------------------
+
+_LINE_BREAKS = set("\n\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+_SEPARATORS = set("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63.\u00b7\u30fb\uff65")  # dashes, dots
+_CONFUSED = {"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "|": "1", "Z": "2", "S": "5", "B": "8"}
+_MAX_GAP = 3  # separator characters between two groups of one run
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_ID_QUERY = re.compile(r"\d{17}[\dX]|\d{15}")
+
+
+@lru_cache(maxsize=1)
+def _candidate():
+    """A pattern for stretches of text that may hold an ID-like run: every character that NFKC makes a digit,
+    an X, a space, a dash or a dot, and the letters OCR confuses with digits. Only these stretches are
+    looked at character by character (most OCR text is CJK and skipped at C speed)."""
+    chars = set(_CONFUSED) | set(_SEPARATORS) | set(_LINE_BREAKS) | {"X", "x", "\u00d7", "*", "\uff0a"}
+    digits = set()
+    for block in (range(0x10000), range(0x1D400, 0x1D800), range(0x1F100, 0x1FC00)):
+        for code in block:
+            char = chr(code)
+            norm = unicodedata.normalize("NFKC", char)
+            if len(norm) == 1 and "0" <= norm <= "9":
+                digits.add(char)
+            elif norm in ("X", "x") or norm in _SEPARATORS or norm.isspace():
+                chars.add(char)
+    def klass(items):
+        return "".join(re.escape(c) for c in sorted(items))
+    places = digits | set(_CONFUSED) | {"X", "x", "\u00d7", "\uff38", "\uff58", "*", "\uff0a"}
+    return re.compile(f"[{klass(chars | digits)}]+"), re.compile(f"[{klass(places)}]")
+
+
+def _kinds(text):
+    """Per character of `text`: its digit ("0"-"9"), "X", "*", " " for a separator, "\\n" for a line break,
+    or "" for anything else."""
+    kinds, confused = [], {}
+    for i, char in enumerate(text):
+        norm = unicodedata.normalize("NFKC", char)
+        if len(norm) == 1 and "0" <= norm <= "9":
+            kinds.append(norm)
+        elif norm in ("X", "x", "\u00d7"):
+            kinds.append("X")
+        elif norm == "*":  # a place masked already: masking twice changes nothing
+            kinds.append("*")
+        elif char in _LINE_BREAKS:
+            kinds.append("\n")
+        elif norm.isspace() or norm in _SEPARATORS or char in _SEPARATORS:
+            kinds.append(" ")
+        else:
+            kinds.append("")
+            if norm in _CONFUSED:
+                confused[i] = _CONFUSED[norm]
+    for i, digit in confused.items():  # OCR's O for 0, l for 1 …: only between two digits
+        if 0 < i < len(kinds) - 1 and kinds[i - 1].isdigit() and kinds[i + 1].isdigit():
+            kinds[i] = digit
+    return kinds
+
+
+def _place(kind):
+    return kind.isdigit() or kind == "*"
+
+
+def _runs(kinds):
+    """Runs of digit groups: each run a list of (start, end, digits), groups apart by 1-3 separators of
+    which at most one is a line break."""
+    runs, run, i, n = [], [], 0, len(kinds)
+    while i < n:
+        if not _place(kinds[i]):
+            i += 1
+            continue
+        start = i
+        while i < n and _place(kinds[i]):
+            i += 1
+        if i < n and kinds[i] == "X" and not (i + 1 < n and _place(kinds[i + 1])):
+            i += 1  # the check character of an 18-character number
+        run.append((start, i, "".join(kinds[start:i])))
+        gap = i
+        while gap < n and kinds[gap] in (" ", "\n"):
+            gap += 1
+        joined = 1 <= gap - i <= _MAX_GAP and kinds[i:gap].count("\n") <= 1
+        if not (joined and gap < n and _place(kinds[gap])):
+            runs.append(run)
+            run = []
+        i = gap
+    return runs
+
+
+def _masked_groups(run):
+    """Which groups of a run are masked (see mask_text)."""
+    sizes = [len(digits) for _, _, digits in run]
+    mobile = [bool(_MOBILE.fullmatch(digits)) for _, _, digits in run]
+    masked = [False] * len(run)
+    first = 0
+    for i in range(len(run) + 1):  # stretches between mobile numbers, 15 or more characters
+        if i == len(run) or mobile[i]:
+            if sum(sizes[first:i]) >= 15:
+                masked[first:i] = [True] * (i - first)
+            first = i + 1
+    ruled = list(masked)
+    for a in range(len(run)):  # exactly 15 or 18 characters across a mobile number's group
+        total = 0
+        for b in range(a, len(run)):
+            total += sizes[b]
+            if total > 18:
+                break
+            window = range(a, b + 1)
+            if (total in (15, 18) and any(mobile[k] for k in window)
+                    and not any(ruled[k] for k in window if not mobile[k])):
+                for k in window:
+                    masked[k] = True
+    return masked
+
+
+def mask_text(text):
+    """`text` with every ID-like run of digits masked: first 4 and last 4 characters kept (as mask()).
+
+    The rule, for OCR text whatever the layout of the number:
+    - Characters are compared after NFKC (full-width digits and letters count as ASCII); the masked form
+      replaces the original characters. A letter OCR confuses with a digit (O o D Q I l | Z S B) counts as
+      that digit between two digits. X (x, Ｘ, ×) ends a group as the check character.
+    - A run is a row of digit groups apart by 1-3 spaces, dashes or dots, of which one may be a line break
+      (a number OCR wrapped). Letters, CJK and other characters on either side do not matter
+      (`No510302…` is a run).
+    - A group that is a mobile number (11 digits, 1[3-9]…) is kept and splits the run. Every other stretch
+      of 15 or more characters (15-digit old numbers, 18-character numbers, also 16/17 read with a digit
+      lost, bank cards, long codes) is masked, separators included: `5103 0319 9203 0332 13` becomes
+      `5103**********3213`. Groups that together with a mobile number's group make exactly 15 or 18
+      characters are masked with it (a number OCR split after its 11th digit). A `*` counts as a digit,
+      so masked text stays as it is when masked again.
+    False positives, accepted: long all-digit transaction numbers and dates or amounts strung together on
+    one line (`2026.11.02-2027.11.01`) are masked too; their values stay readable in the named fields.
+    """
+    if not text:
+        return text or ""
+    stretches, place = _candidate()
+    out, last = [], 0
+    for stretch in stretches.finditer(text):
+        if len(place.findall(stretch.group())) < 15:  # too few digits (or letters read as one) to mask
+            continue
+        offset = stretch.start()
+        for run in _runs(_kinds(stretch.group())):
+            masked = _masked_groups(run)
+            i = 0
+            while i < len(run):
+                if not masked[i]:
+                    i += 1
+                    continue
+                j = i
+                while j + 1 < len(run) and masked[j + 1]:
+                    j += 1
+                out.append(text[last:offset + run[i][0]])
+                out.append(mask("".join(digits for _, _, digits in run[i:j + 1])))
+                last = offset + run[j][1]
+                i = j + 1
+    out.append(text[last:])
+    return "".join(out)
+
+
+def id_number_query(text):
+    """The ID number a search box holds as its whole text (any layout, see mask_text), normalised; or ""."""
+    kinds = _kinds((text or "").strip())
+    if not kinds or any(k == "" for k in kinds):
+        return ""
+    compact = "".join(k for k in kinds if k not in (" ", "\n"))
+    return compact if _ID_QUERY.fullmatch(compact) else ""
 
 
 class EncryptedIDField(models.TextField):

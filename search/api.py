@@ -10,15 +10,15 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import backends, query, registry
+from . import backends, query, registry, results
 
 RESERVED = {"q", "doctype", "page", "per_page", "sort", "format"}
 
 
 class SearchHitSerializer(serializers.Serializer):
     id = serializers.CharField()
-    source = serializers.DictField()
-    snippet = serializers.CharField(help_text="HTML: escaped text with <mark> around matches")
+    fields = serializers.DictField(help_text="the document type's named fields (ID numbers masked), never its text")
+    snippet = serializers.CharField(help_text="HTML: escaped text with <mark> around matches, ID numbers masked")
 
 
 class SearchResultSerializer(serializers.Serializer):
@@ -51,10 +51,7 @@ class SearchAPIView(APIView):
             registry.get(doctype)
         except LookupError:
             return Response({"error": _("Unknown document type “%(name)s”") % {"name": doctype}}, status=400)
-        filters = {k: params.getlist(k) for k in params if k not in RESERVED}
-        for name in ("date_from", "date_to"):
-            if name in filters:
-                filters[name] = params[name]
+        filters = results.filters_from((k, v) for k, values in params.lists() if k not in RESERVED for v in values)
         try:
             result = query.search(request.user, params.get("q", ""), doctype, page=params.get("page", 1),
                                   per_page=params.get("per_page", 20), sort=params.get("sort", ""), **filters)
@@ -63,8 +60,4 @@ class SearchAPIView(APIView):
         except backends.Unavailable:
             return Response({"error": _("Search is unavailable right now; please try again in a minute")},
                             status=503)
-        return Response({
-            "total": result.total, "page": result.page, "per_page": result.per_page, "pages": result.pages,
-            "facets": {k: [{"value": v, "count": n} for v, n in vals] for k, vals in result.facets.items()},
-            "hits": [{"id": h.id, "source": h.source, "snippet": str(h.snippet)} for h in result.hits],
-        })
+        return Response(results.result_json(result))

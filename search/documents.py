@@ -1,7 +1,6 @@
-"""The record document: what of a customer file goes into the index (never the ID number itself, only its
-keyed lookup hash)."""
-import re
-
+"""The record document: what of a customer file goes into the index (never the ID number itself: its keyed
+lookup hash for exact search and its masked form for display; every ID-like number in the OCR text is
+masked by the registry, org.pii.mask_text, before either backend stores the document)."""
 from django.urls import reverse
 
 from org.pii import mask
@@ -16,6 +15,10 @@ RECORD_KEYWORDS = {
     "business_type": "keyword", "business_date": "date", "volume": "keyword", "holder": "keyword",
     "has_errors": "boolean", "url": "keyword",
 }
+# what a hit shows (search/results.py): named fields, never the OCR text
+RECORD_RESULT = ("title", "transaction_no", "business_date", "branch", "hall", "category", "status",
+                 "business_type", "customer_name", "service_number", "id_number_masked", "volume", "holder",
+                 "has_errors", "url")
 
 
 def record_custody(records):
@@ -26,23 +29,15 @@ def record_custody(records):
     return locations(records)
 
 
-# An ID number written anywhere in the OCR text (18 characters, or the old 15 digits) is masked before it
-# reaches the index: the number itself is only ever searchable through its keyed hash.
-ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-
-
-def scrub(text):
-    return ID_IN_TEXT.sub(lambda m: mask(m.group()), text or "")
-
-
-RECORD_COLUMNS = ("id", "hall_id", "transaction_no", "customer_name", "service_number", "id_number_hash",
-                  "category", "status", "business_type", "business_date", "fields", "holder_id", "clerk_id")
+RECORD_COLUMNS = ("id", "hall_id", "transaction_no", "customer_name", "service_number", "id_number",
+                  "id_number_hash", "category", "status", "business_type", "business_date", "fields", "holder_id",
+                  "clerk_id")
 
 
 def record_document(record, pages, hall, url, custody):
     """One document from a record's column values (a dict), its pages [(text, problems)], its Hall, the
     inspect URL without the id and its custody ({"volume", "holder"})."""
-    text = scrub("\n".join(t for t, _ in pages if t))
+    text = "\n".join(t for t, _ in pages if t)
     flagged = any(f.get("problem") for f in (record["fields"] or {}).values())
     has_errors = flagged or record["status"] == Record.Status.OCR_FAILED or any(p for _, p in pages)
     title = " ".join(x for x in (record["transaction_no"] or "", record["customer_name"], record["business_type"])
@@ -54,6 +49,7 @@ def record_document(record, pages, hall, url, custody):
         "transaction_no": record["transaction_no"] or "",
         "service_number": record["service_number"],
         "id_hash": record["id_number_hash"],
+        "id_number_masked": mask(record["id_number"]),
         "customer_name": record["customer_name"],
         "branch": hall.branch.code,
         "hall": hall.code,
@@ -106,4 +102,6 @@ RECORD = DocType(
     sorts={"date": "-business_date", "date_asc": "business_date", "transaction": "transaction_no"},
     scope_action="record.view",
     scoped=True,
+    result_fields=RECORD_RESULT,
+    verbatim_fields=("transaction_no", "url"),  # the file's own reference number, searched as typed
 )

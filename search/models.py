@@ -43,7 +43,7 @@ class SearchDoc(models.Model):
     title = models.TextField(blank=True)
     body = models.TextField(blank=True)
     terms = models.TextField(blank=True)  # body as space-separated words and CJK bigrams
-    data = models.JSONField(default=dict)  # the loaded document, handed out as the hit's source
+    data = models.JSONField(default=dict)  # the document's result_fields, handed out as the hit's fields
     keys = models.JSONField(default=dict)  # only the keyword fields: small, so filters and facets read fast
 
     class Meta:

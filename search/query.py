@@ -16,7 +16,6 @@ from . import backends, registry, text as zh
 
 MAX_PER_PAGE = 100
 MAX_WINDOW = 10000
-ID_NUMBER = re.compile(r"^(\d{17}[\dX]|\d{15})$")
 NUMBERISH = re.compile(r"^[0-9A-Za-z-]{4,40}$")
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
@@ -41,8 +40,8 @@ class ParsedQuery:
 @dataclass
 class Hit:
     id: str
-    source: dict
-    snippet: str  # safe HTML: escaped text with <mark> around matches
+    fields: dict  # the document type's result_fields, never its text
+    snippet: str  # safe HTML: escaped text (masked, org.pii.mask_text) with <mark> around matches
     score: float = 0.0
 
 
@@ -128,9 +127,9 @@ def parse(doctype, text, page=1, per_page=20, sort="", **filters):
                                % {"sort": sort, "names": ", ".join(doctype.sorts)})
     parsed = ParsedQuery(words=[], filters=clean, date_from=date_from, date_to=date_to,
                          sort=doctype.sorts.get(sort, ""), page=page, per_page=per_page)
-    compact = pii.normalise_id(text)
-    if doctype.hash_field and ID_NUMBER.match(compact):
-        parsed.id_hash = pii.lookup_hash(compact)
+    number = pii.id_number_query(text)  # in any layout: spaces, dashes, full-width digits
+    if doctype.hash_field and number:
+        parsed.id_hash = pii.lookup_hash(number)
         return parsed
     parsed.words = [w for w in text.split() if zh.query_terms(w)]
     if text and not parsed.words:

@@ -27,8 +27,14 @@ The worker flushes the outbox (nothing is lost while Elasticsearch is down). Doc
     from search.query import search
     result = search(user, "开户", doctype="procedure", page=1, per_page=20, part="第一部分")
     result.total, result.facets            # {"part": [("第一部分", 12), ...]}
-    for hit in result.hits:                # hit.id, hit.source (the loaded dict), hit.snippet (safe HTML)
+    for hit in result.hits:                # hit.id, hit.fields (result_fields only), hit.snippet (safe HTML)
         ...
+
+What goes into the index and what comes out: every string a document holds is passed through
+org.pii.mask_text before either backend stores it (only `verbatim_fields`, e.g. a record's transaction
+number, are stored as loaded), so no ID number in any layout reaches the index or a snippet. A hit carries
+`result_fields` only (default: the title and the keyword fields), never the text fields: the text is
+shown as a snippet cut from the masked text. search/results.py turns hits into JSON and CSV rows.
 
 `load(pks)` returns the documents that exist (a pk it does not return is removed from the index). Scope:
 with `scoped=True` each document carries `hall_id` and `branch_id` and a user finds only those inside
@@ -56,6 +62,8 @@ class DocType:
     sorts: dict = field(default_factory=dict)  # sort name -> field ("-" prefix for descending)
     scope_action: str = "record.view"
     scoped: bool = True
+    result_fields: tuple = ()  # what a hit shows; default: the title and the keyword fields
+    verbatim_fields: tuple = ()  # string fields stored as loaded, not through org.pii.mask_text
 
     def __post_init__(self):
         bad = {k: t for k, t in self.keyword_fields.items() if t not in FIELD_TYPES}
@@ -63,10 +71,39 @@ class DocType:
             raise ValueError(f"unknown field types {bad}")
         if self.scoped:
             self.keyword_fields = {**self.keyword_fields, "hall_id": "integer", "branch_id": "integer"}
+        if not self.result_fields:
+            self.result_fields = (self.title_field, *(k for k in self.keyword_fields
+                                                           if k not in HIDDEN | {self.hash_field}))
+        leaks = set(self.result_fields) & ({self.hash_field} | set(self.text_fields) - {self.title_field})
+        if leaks:
+            raise ValueError(f"result_fields may not hand out {sorted(leaks)}")
+
+    def documents(self, pks):
+        """The loaded documents as they are indexed: every string masked by org.pii.mask_text."""
+        keep = {"id", self.hash_field, *self.verbatim_fields}
+        for doc in self.load(pks):
+            yield {k: v if k in keep else _masked(v) for k, v in doc.items()}
+
+    def shown(self, doc):
+        """What a hit of `doc` (a stored document) shows."""
+        return {k: doc.get(k) for k in self.result_fields}
 
     @property
     def filter_fields(self):
         return [k for k, t in self.keyword_fields.items() if k not in ("hall_id", "branch_id")]
+
+
+HIDDEN = {"hall_id", "branch_id"}
+
+
+def _masked(value):
+    from org.pii import mask_text
+
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, (list, tuple)):
+        return [_masked(v) for v in value]
+    return value
 
 
 _TYPES = {}

@@ -1,5 +1,6 @@
 """The auditor's search screen in the admin: one box, facets and filters, highlighted snippets, sort,
-paging, and a CSV export of the results that is written to the event log."""
+paging, and a CSV export of the results that is written to the event log. Both show hits as
+search/results.py shapes them (named fields and a masked snippet, never the OCR text)."""
 import csv
 
 from django.core.exceptions import PermissionDenied
@@ -10,9 +11,10 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from org import access, auditlog
+from org.exports import safe_row
 from records.models import Category, Record
 
-from . import backends, query
+from . import backends, query, results
 
 FILTERS = ("branch", "hall", "category", "status", "business_type", "volume", "has_errors")
 FACET_LABELS = {
@@ -28,18 +30,16 @@ EXPORT_COLUMNS = [
     ("hall", gettext_lazy("Hall")), ("category", gettext_lazy("Category")),
     ("business_type", gettext_lazy("Business type")), ("status", gettext_lazy("Status")),
     ("customer_name", gettext_lazy("Customer name")), ("service_number", gettext_lazy("Service number")),
+    ("id_number_masked", gettext_lazy("ID number (masked)")),
     ("volume", gettext_lazy("Volume")), ("holder", gettext_lazy("Holder")),
-    ("has_errors", gettext_lazy("Has errors")),
+    ("has_errors", gettext_lazy("Has errors")), ("snippet", gettext_lazy("Snippet")),
 ]
 MAX_EXPORT = query.MAX_WINDOW
 
 
 def request_params(params):
     """(text, filters, sort, page) from a query string; filters keep only what is filled in."""
-    filters = {name: params.getlist(name) for name in FILTERS if any(params.getlist(name))}
-    for name in ("date_from", "date_to"):
-        if params.get(name):
-            filters[name] = params[name]
+    filters = results.filters_from(((k, v) for k, values in params.lists() for v in values), names=FILTERS)
     return params.get("q", ""), filters, params.get("sort", ""), params.get("page", 1)
 
 
@@ -139,14 +139,15 @@ def export_csv(request):
                     obj=("search.record", "", "CSV export"),
                     details={"query": text, "filters": filters, "sort": sort, "rows": rows})
 
+    names = [name for name, _ in EXPORT_COLUMNS]
+
     def lines():
         writer = csv.writer(Echo())
-        yield "\ufeff" + writer.writerow([str(label) for _, label in EXPORT_COLUMNS])
+        yield "\ufeff" + writer.writerow(safe_row([str(label) for _, label in EXPORT_COLUMNS]))
         result, page, sent = first, 1, 0
         while result.hits and sent < rows:
             for hit in result.hits:
-                yield writer.writerow(["" if hit.source.get(k) is None else hit.source.get(k)
-                                       for k, _ in EXPORT_COLUMNS])
+                yield writer.writerow(results.csv_row(hit, names))
                 sent += 1
             page += 1
             if (page - 1) * query.MAX_PER_PAGE >= rows:

@@ -184,7 +184,7 @@ def test_search_serves_the_new_version_once_published_and_forgets_unpublished(pr
     _new_version(procedure, "1.1", objective="客户满意度回访")
     sync(any_backend)
     result = search(users("staff"), "满意度回访", doctype="procedure")
-    assert [(h.source["title"], h.source["version"]) for h in result.hits] == [("普通开户入网业务办理流程", "1.1")]
+    assert [(h.fields["title"], h.fields["version"]) for h in result.hits] == [("普通开户入网业务办理流程", "1.1")]
     procedure.unpublish()
     sync(any_backend)
     assert search(users("staff"), "开户", doctype="procedure").total == 0

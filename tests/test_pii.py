@@ -171,3 +171,61 @@ def test_screens_and_exports_show_local_time_and_labels(make_record, users, clie
     assert f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}" in page
     body = b"".join(client.get("/admin/auditevent/", {"export": "csv"}).streaming_content).decode("utf-8")
     assert f"{local:%Y-%m-%d %H:%M:%S}" in body and "+00:00" not in body
+
+
+# --- ID numbers inside free text (OCR): org.pii.mask_text ---------------------------------------------
+
+@pytest.mark.parametrize("text, masked", [
+    ("5103 0319 9203 0332 13", "5103**********3213"),  # printed in groups
+    ("证件号码 5103  0319 9203 0332 13 。", "证件号码 5103**********3213 。"),  # two spaces between groups
+    ("No510302197707077898", "No5103**********7898"),  # glued to letters
+    ("号码510302197707077898号", "号码5103**********7898号"),  # glued to CJK
+    ("５１０３０２１９７７０７０７７８９８", "5103**********7898"),  # full-width
+    ("１１０１０５１９４９１２３１００２Ｘ", "1101**********002X"),
+    ("５１０３　０２１９　７７０７　０７７８　９８", "5103**********7898"),  # full-width spaces
+    ("旧证110105491231002号", "旧证1101*******1002号"),  # the old 15 digits
+    ("110105 491231 002", "1101*******1002"),
+    ("310105-19880808-1234", "3101**********1234"),  # dashes
+    ("310105－19880808－1234", "3101**********1234"),
+    ("4401.0619.9512.1256.78", "4401**********5678"),  # dots
+    ("11010519491231002x", "1101**********002X"),  # check character
+    ("11010519491231002×", "1101**********002X"),
+    ("5201021990\n01015678", "5201**********5678"),  # wrapped by OCR
+    ("5201021990\r\n01015678", "5201**********5678"),
+    ("3301061985O6061234", "3301**********1234"),  # OCR read 0 as O
+    ("33010619850606l234", "3301**********1234"),
+    ("𝟓𝟏𝟎𝟑𝟎𝟐𝟏𝟗𝟕𝟕𝟎𝟕𝟎𝟕𝟕𝟖𝟗𝟖", "5103**********7898"),
+    ("5103021977070778", "5103********0778"),  # a digit lost: 16 is masked too
+    ("13013219770 7077898", "1301**********7898"),  # split after the 11th digit, looks like a phone
+    ("证件 510302197707077898 手机 13800001234", "证件 5103**********7898 手机 13800001234"),
+    ("510302197707077898 13800001234", "5103**********7898 13800001234"),
+    ("13800001234 5103 0319 9203 0332 13", "13800001234 5103**********3213"),
+])
+def test_mask_text_masks_every_layout(text, masked):
+    assert pii.mask_text(text) == masked
+    assert pii.mask_text(masked) == masked  # masking twice changes nothing
+
+
+@pytest.mark.parametrize("text", [
+    "服务号码 13800001234", "13800001234 13900002222", "138 0000 1234", "受理编号 SC2026110200123",
+    "TX1001 套餐 A8", "受理时间 2026-11-02 10:05:09", "金额 1,234,567,890.00 元", "5103021977\n\n07077898",
+    "Bob Sloss 123", "", None,
+])
+def test_mask_text_keeps_what_is_not_id_like(text):
+    assert pii.mask_text(text) == (text or "")
+
+
+def test_mask_text_false_positives_are_masked_on_purpose():
+    """Prefer masking too much: dates strung together and long all-digit numbers are masked too."""
+    assert pii.mask_text("有效期限 2016.07.07-2036.07.07") == "有效期限 2016********0707"
+    assert pii.mask_text("流水 20261102123456789012") == "流水 2026************9012"
+    assert pii.mask_text("手机 13800001234 2026年") == "手机 1380*******2026年"  # exactly 15 across a phone
+
+
+def test_id_number_query_reads_any_layout():
+    assert pii.id_number_query(" 5103 0319 9203 0332 13 ") == "510303199203033213"
+    assert pii.id_number_query("５１０３０２１９７７０７０７７８９８") == "510302197707077898"
+    assert pii.id_number_query("110105-491231-002") == "110105491231002"
+    assert pii.id_number_query("11010519491231002x") == "11010519491231002X"
+    for text in ("TX1001", "13800001234", "张三 510302197707077898", "5103021977070778", ""):
+        assert pii.id_number_query(text) == ""

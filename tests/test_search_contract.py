@@ -58,7 +58,7 @@ def test_clerk_of_hall_a_never_gets_hall_b(corpus, users):
     clerk = users("clerk-H11")
     result = search(clerk, "张三丰")
     assert ids(result) == [corpus["a"].pk]
-    assert {h.source["hall"] for h in result.hits} == {"H11"}
+    assert {h.fields["hall"] for h in result.hits} == {"H11"}
     assert search(clerk, "赵六").total == 0
     assert search(clerk, "", hall="H21").total == 0
     assert search(clerk, "TX2001").total == 0
@@ -80,9 +80,9 @@ def test_numbers_and_id_number_by_hash(corpus, users):
     assert ids(search(archivist, "110105 19491231 002X")) == [corpus["b"].pk]
     assert search(archivist, "110105194912310011").total == 0
     everything = search(archivist, "", category=["ownership", "general"])
-    dumped = json.dumps([h.source for h in everything.hits], ensure_ascii=False)
+    dumped = json.dumps([h.fields for h in everything.hits], ensure_ascii=False)
     assert "11010519491231002X" not in dumped and "510302199001011234" not in dumped
-    assert all("id_hash" not in h.source for h in everything.hits)  # matched on, never handed out
+    assert all("id_hash" not in h.fields for h in everything.hits)  # matched on, never handed out
 
 
 def test_id_number_in_the_ocr_text_is_never_indexed(any_backend, make_record, users):
@@ -90,7 +90,7 @@ def test_id_number_in_the_ocr_text_is_never_indexed(any_backend, make_record, us
     _page(record, "证件号码 11010519491231002X 旧证 110105491231002 服务号码 13800001234")
     sync(any_backend)
     result = search(users("archivist"), "孔乙己")
-    dumped = json.dumps([h.source for h in result.hits], ensure_ascii=False) + str(result.hits[0].snippet)
+    dumped = json.dumps([h.fields for h in result.hits], ensure_ascii=False) + str(result.hits[0].snippet)
     assert "11010519491231002X" not in dumped and "110105491231002" not in dumped
     assert "1101**********002X" in dumped and "13800001234" in dumped
     assert ids(search(users("archivist"), "11010519491231002X")) == [record.pk]
@@ -177,7 +177,7 @@ def test_a_document_type_plugs_in(any_backend, users, db):
         sync(any_backend)
         result = search(users("staff"), "开户", doctype="note")
         assert [h.id for h in result.hits] == ["1"] and result.facets["part"] == [("第一部分", 1)]
-        assert "<mark>" in str(result.hits[0].snippet) and result.hits[0].source["title"] == "note 1"
+        assert "<mark>" in str(result.hits[0].snippet) and result.hits[0].fields["title"] == "note 1"
         assert search(users("clerk-H11"), "工单", doctype="note").total == 1
         del notes[2]
         outbox.enqueue("note", 2, delete=True)

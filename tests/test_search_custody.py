@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def _custody(user, transaction_no):
     result = search(user, transaction_no)
     assert result.total == 1
-    return result.hits[0].source["volume"], result.hits[0].source["holder"]
+    return result.hits[0].fields["volume"], result.hits[0].fields["holder"]
 
 
 def test_volume_and_holder_follow_binding_and_handover(make_record, users, any_backend):

@@ -80,7 +80,7 @@ def test_rest_api(client, db_backend, files, users):
     _login(client, users("clerk-H11"))
     data = client.get("/api/search/", {"q": "过户", "per_page": 5, "page": 2, "sort": "date"}).json()
     assert data["total"] == 25 and data["pages"] == 5 and len(data["hits"]) == 5
-    assert {h["source"]["hall"] for h in data["hits"]} == {"H11"} and "<mark>" in data["hits"][0]["snippet"]
+    assert {h["fields"]["hall"] for h in data["hits"]} == {"H11"} and "<mark>" in data["hits"][0]["snippet"]
     assert data["facets"]["category"] == [{"value": "ownership", "count": 25}]
     bad = client.get("/api/search/", {"q": "过户", "date_to": "2026-1-1x"})
     assert bad.status_code == 400 and "date_to" in bad.json()["error"]

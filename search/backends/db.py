@@ -42,7 +42,7 @@ class DatabaseBackend:
         return SearchDoc(doctype=doctype.name, object_id=str(doc["id"]), hall_id=doc.get("hall_id"),
                          branch_id=doc.get("branch_id"), date=date or None,
                          title=str(doc.get(doctype.title_field) or ""), body=body,
-                         terms=self._terms(doctype, doc), data=doc,
+                         terms=self._terms(doctype, doc), data=doctype.shown(doc),
                          keys={k: doc.get(k) for k in doctype.keyword_fields})
 
     def _terms(self, doctype, doc):
@@ -55,7 +55,7 @@ class DatabaseBackend:
 
     def apply(self, doctype, upserts, deletes):
         with transaction.atomic():
-            rows = [self._row(doctype, doc) for doc in doctype.load(upserts)] if upserts else []
+            rows = [self._row(doctype, doc) for doc in doctype.documents(upserts)] if upserts else []
             gone = {str(pk) for pk in upserts} - {r.object_id for r in rows} | {str(pk) for pk in deletes}
             touched = [r.object_id for r in rows] + list(gone)
             for i in range(0, len(touched), CHUNK):
@@ -121,7 +121,7 @@ class DatabaseBackend:
         start = (parsed.page - 1) * parsed.per_page
         page = list(docs.order_by(*order)[start:start + parsed.per_page])
         words = list(parsed.words)
-        hits = [Hit(id=d.object_id, source={k: v for k, v in d.data.items() if k != doctype.hash_field},
+        hits = [Hit(id=d.object_id, fields=doctype.shown(d.data),
                     snippet=mark_safe(zh.snippet(d.body or d.title, words))) for d in page]
         facets = self._facets(doctype, docs)
         took = (time.perf_counter() - started) * 1000

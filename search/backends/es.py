@@ -107,7 +107,7 @@ class ElasticsearchBackend:
     @_guard
     def apply(self, doctype, upserts, deletes, refresh=False):
         self.ensure(doctype)
-        docs = list(doctype.load(upserts)) if upserts else []
+        docs = list(doctype.documents(upserts)) if upserts else []
         gone = {str(pk) for pk in upserts} - {str(d["id"]) for d in docs} | {str(pk) for pk in deletes}
         actions = []
         for target in self._targets(doctype):
@@ -163,7 +163,7 @@ class ElasticsearchBackend:
         with ThreadPoolExecutor(max_workers=2) as pool:
             for pks in chunks():
                 actions = [{"_op_type": "index", "_index": index, "_id": str(d["id"]), "_source": d}
-                           for d in doctype.load(pks)]
+                           for d in doctype.documents(pks)]
                 pending.append(pool.submit(send, actions))
                 count += len(actions)
                 while len(pending) > 4:
@@ -213,8 +213,7 @@ class ElasticsearchBackend:
             filters.append(Q("range", **{doctype.date_field: bounds}))
         s = Search(using=self.client, index=self.alias(doctype)).query(Q("bool", must=must, filter=filters))
         s = s.extra(track_total_hits=True)
-        if doctype.hash_field:  # the ID-number hash is for matching only, never handed out
-            s = s.source(excludes=[doctype.hash_field])
+        s = s.source(includes=list(doctype.result_fields))  # never the text, nor the ID-number hash
         if parsed.sort:
             s = s.sort(parsed.sort, "_score")
         elif doctype.date_field:
@@ -242,7 +241,8 @@ class ElasticsearchBackend:
                 for name in hl:
                     snippet = " … ".join(hl[name])
                     break
-            hits.append(Hit(id=h.meta.id, source=h.to_dict(), snippet=mark_safe(snippet), score=h.meta.score or 0))
+            hits.append(Hit(id=h.meta.id, fields=doctype.shown(h.to_dict()), snippet=mark_safe(snippet),
+                            score=h.meta.score or 0))
         facets = {}
         for name in doctype.facets:
             buckets = response.aggregations[name].buckets

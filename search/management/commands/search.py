@@ -5,12 +5,11 @@ With --as the user's scope applies (as on the screen); without it the shell oper
 import json
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.html import strip_tags
 
 from org import access
 from org.models import User
 
-from ... import backends, query, registry
+from ... import backends, query, registry, results
 
 
 class Command(BaseCommand):
@@ -32,15 +31,13 @@ class Command(BaseCommand):
             kind = registry.get(o["doctype"])
         except LookupError as exc:
             raise CommandError(str(exc)) from None
-        filters = {}
+        pairs = []
         for item in o["filter"]:
             name, sep, value = item.partition("=")
             if not sep:
                 raise CommandError(f"--filter {item!r}: write NAME=VALUE")
-            filters.setdefault(name.strip(), []).append(value.strip())
-        for name in ("date_from", "date_to"):
-            if name in filters:
-                filters[name] = filters[name][-1]
+            pairs.append((name.strip(), value.strip()))
+        filters = results.filters_from(pairs)
         try:
             parsed = query.parse(kind, o["text"], page=o["page"], per_page=o["per_page"], sort=o["sort"],
                                  **filters)
@@ -57,16 +54,12 @@ class Command(BaseCommand):
         except backends.Unavailable as exc:
             raise CommandError(f"search is unavailable: {exc}") from None
         if o["json"]:
-            self.stdout.write(json.dumps({
-                "total": result.total, "page": result.page, "pages": result.pages,
-                "facets": {k: [[v, n] for v, n in vals] for k, vals in result.facets.items()},
-                "hits": [{"id": h.id, "source": h.source, "snippet": str(h.snippet)} for h in result.hits],
-            }, ensure_ascii=False, indent=2))
+            self.stdout.write(json.dumps(results.result_json(result), ensure_ascii=False, indent=2))
             return
         self.stdout.write(f"{result.total} 条结果 / results (page {result.page}/{result.pages})")
         for h in result.hits:
-            s = h.source
+            s = h.fields
             self.stdout.write(f"#{h.id}  {s.get('title', '')}  {s.get('business_date') or s.get('effective_from') or ''}"
                               f"  {s.get('hall') or ''}")
             if h.snippet:
-                self.stdout.write("    " + strip_tags(str(h.snippet)).replace("\n", " "))
+                self.stdout.write("    " + results.snippet_text(h).replace("\n", " "))

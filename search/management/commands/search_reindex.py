@@ -1,6 +1,10 @@
 """`search_reindex [--doctype NAME]`: rebuild an index from the database. On Elasticsearch a new index is
 built beside the live one and the alias is moved in one request (searches never see a gap); changes made
-meanwhile go to both. On the database backend the rebuild is one transaction."""
+meanwhile go to both. On the database backend the rebuild is one transaction.
+
+Every document is built afresh through the registry, so its text is masked (org.pii.mask_text): run this
+once after upgrading from a version that stored OCR text unmasked; the old index (Elasticsearch) or rows
+(database) are dropped, not kept beside the new ones."""
 import time
 
 from django.core.management.base import BaseCommand, CommandError
