@@ -14,7 +14,9 @@ FILES = {
     "original_images/logo.png": b"PUBLIC-ILLUSTRATION",
     "images/logo.width-100.png": b"PUBLIC-RENDITION",
 }
-SECRETS = [body for name, body in FILES.items() if body.startswith(b"SECRET")]
+# Where customer files live now: var/records, beside var/media (records/storage.py).
+RECORD_FILES = {"access/H11/0123456789abcdef0123456789abcdef/1.pdf": b"SECRET-RECORDS-ACCESS"}
+SECRETS = [body for name, body in {**FILES, **RECORD_FILES}.items() if body.startswith(b"SECRET")]
 
 TRICKS = [
     "/media/access/H11/1.pdf",
@@ -45,6 +47,12 @@ TRICKS = [
     "/media/%2e/documents/contract.pdf",
     "/media/images/../documents/contract.pdf",
     "/media/original_images/%00/../../access/H11/1.pdf",
+    "/media/../records/access/H11/0123456789abcdef0123456789abcdef/1.pdf",
+    "/media/%2e%2e/records/access/H11/0123456789abcdef0123456789abcdef/1.pdf",
+    "/media/%2E%2E%2Frecords%2Faccess/H11/0123456789abcdef0123456789abcdef/1.pdf",
+    "/media/original_images/../../records/access/H11/0123456789abcdef0123456789abcdef/1.pdf",
+    "/media/original_images/..%2F..%2Frecords/access/H11/0123456789abcdef0123456789abcdef/1.pdf",
+    "/records/access/H11/0123456789abcdef0123456789abcdef/1.pdf",
 ]
 
 
@@ -59,10 +67,11 @@ def project(tmp_path_factory):
     var = tmp_path_factory.mktemp("var")
     env = project_env(var)
     manage(env, "migrate", "-v0")
-    for name, body in FILES.items():
-        path = var / "media" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(body)
+    for folder, files in (("media", FILES), ("records", RECORD_FILES)):
+        for name, body in files.items():
+            path = var / folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
     return {"var": var, "env": env, "cookie": signed_in_cookie(env)}
 
 
@@ -113,7 +122,7 @@ def test_production_serves_nothing_under_media(production, project):
         for cookie in (None, project["cookie"]):
             status, headers, body = production.get(target, cookie=cookie)
             assert status in (400, 404), (target, status)
-            assert not any(content in body for content in FILES.values())
+            assert not any(content in body for content in [*FILES.values(), *RECORD_FILES.values()])
 
 
 def test_embedded_default_has_no_debug_pages(embedded, project):

@@ -152,8 +152,16 @@ if S3_BUCKET:
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": DEFAULT_FILE_STORAGE_OPTIONS}
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# Customer files (scans, access copies, OCR pieces: they show ID numbers) have a storage of their own with no
+# URLs (records/storage.py): locally outside MEDIA_ROOT, so nothing under MEDIA_URL can ever reach them.
+RECORDS_ROOT = VAR_DIR / "records"
+if S3_BUCKET:
+    _records_storage = {"BACKEND": "records.storage.PrivateS3Storage", "OPTIONS": DEFAULT_FILE_STORAGE_OPTIONS}
+else:
+    _records_storage = {"BACKEND": "records.storage.PrivateFileSystemStorage", "OPTIONS": {"location": RECORDS_ROOT}}
 STORAGES = {
     "default": _default_storage,
+    "records": _records_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
