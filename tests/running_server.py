@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,13 +51,15 @@ def _free_port():
 class Server:
     def __init__(self, env):
         self.port = _free_port()
+        self.log = tempfile.TemporaryFile()  # the server's request log and errors (a pipe could fill up)
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload", "--nothreading"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
         deadline = time.monotonic() + 120
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError("runserver stopped: " + self.process.stderr.read().decode()[-2000:])
+                self.log.seek(0)
+                raise RuntimeError("runserver stopped: " + self.log.read().decode()[-2000:])
             try:
                 if self.get("/healthz")[0] == 200:
                     return
@@ -88,4 +91,4 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        self.process.stderr.close()
+        self.log.close()

@@ -139,9 +139,25 @@ def test_embedded_default_has_no_debug_pages(embedded, project):
     assert "URLconf" not in text and "Traceback" not in text and "Using the URLconf" not in text
 
 
-def test_static_files_served_without_debug(embedded):
+def test_static_files_and_sign_in_page_without_debug(embedded):
     status, headers, body = embedded.get("/static/wagtailadmin/css/core.css")
     assert status == 200 and body
+    status, headers, body = embedded.get("/admin/login/")
+    assert status == 200 and b"/static/wagtailadmin/" in body
+
+
+def test_a_link_inside_a_public_folder_is_not_followed(client, settings, tmp_path, users):
+    """A symbolic link under original_images/ pointing at a customer file is refused (resolved first)."""
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "access").mkdir()
+    (tmp_path / "access" / "1.pdf").write_bytes(b"SECRET-ACCESS-COPY")
+    (tmp_path / "original_images").mkdir()
+    (tmp_path / "original_images" / "real.png").write_bytes(b"PUBLIC")
+    (tmp_path / "original_images" / "link.png").symlink_to(tmp_path / "access" / "1.pdf")
+    client.force_login(users("clerk-H11"))
+    assert client.get("/media/original_images/link.png").status_code == 404
+    response = client.get("/media/original_images/real.png")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"PUBLIC"
 
 
 def test_debug_is_an_opt_in(tmp_path):
