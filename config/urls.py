@@ -30,7 +30,7 @@ urlpatterns = [
     path("api/", include(router.urls)),
 ]
 
-if settings.DEBUG:
+if settings.SERVE_MEDIA:  # the embedded default: the public folders only (config/media.py); never in production
     from django.urls import re_path
 
     from config.media import public_media

@@ -1,4 +1,8 @@
-"""Admin entry points of the handbook: a link to the reading site for the editors' groups."""
+"""Admin entry points of the handbook: a link to the reading site for the editors' groups; Wagtail documents
+(the handbook's attachments) only for signed-in users who may read the handbook."""
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -18,3 +22,13 @@ def register_handbook_menu():
     root = HandbookPage.objects.first()
     return ReadHandbookMenuItem(_("Read the handbook"), root.url if root else "/", name="handbook-read",
                                 icon_name="doc-full", order=900)
+
+
+@hooks.register("before_serve_document")
+def documents_need_a_reader(document, request):
+    """/documents/<id>/<name> is Wagtail's public view: sign-in and handbook.read first (anonymous users go
+    to the sign-in page, others without the role get 403)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), settings.WAGTAIL_FRONTEND_LOGIN_URL)
+    if not access.can(request.user, "handbook.read"):
+        raise PermissionDenied

@@ -181,7 +181,8 @@ def duplicate_of(sha256):
 def _master_name(hall, staged):
     now = timezone.localtime()
     ext = {"pdf": "pdf", "tiff": "tif", "jpeg": "jpg", "png": "png"}[staged.kind]
-    return f"{hall.code}/{now:%Y/%m}/{staged.sha256}.{ext}"  # under Scan.master's upload_to, masters/
+    # Scan.master's upload_to (records/storage.py) puts it under masters/ in a random folder
+    return f"{hall.code}/{now:%Y/%m}/{staged.sha256}.{ext}"
 
 
 def ingest(actor, *, hall, clerk, fileobj, name, channel, category="", business_date=None, request=None):

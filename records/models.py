@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from org.pii import EncryptedIDField, lookup_hash, mask
 
+from .storage import access_copy_name, customer_files, master_name
+
 
 class Category(models.TextChoices):
     OWNERSHIP = "ownership", _("Ownership")
@@ -84,7 +86,8 @@ class Record(models.Model):
     # is never kept here (only in the encrypted column).
     fields = models.JSONField(_("Key fields"), default=dict, blank=True)
     page_count = models.PositiveIntegerField(_("Pages"), default=0)
-    access_copy = models.FileField(_("Access copy (searchable PDF)"), upload_to="access/", blank=True)
+    access_copy = models.FileField(_("Access copy (searchable PDF)"), upload_to=access_copy_name,
+                                   storage=customer_files, max_length=255, blank=True)
     ocr_error = models.TextField(_("OCR error"), blank=True)
     ocr_attempts = models.PositiveIntegerField(_("OCR attempts"), default=0)
     ocr_heartbeat = models.DateTimeField(null=True, blank=True, editable=False)
@@ -138,7 +141,8 @@ class Scan(models.Model):
         PNG = "png", "PNG"
 
     record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="scans", verbose_name=_("Customer file"))
-    master = models.FileField(_("Preservation master"), upload_to="masters/")
+    master = models.FileField(_("Preservation master"), upload_to=master_name, storage=customer_files,
+                              max_length=255)
     original_name = models.CharField(_("Original file name"), max_length=255)
     kind = models.CharField(_("Type"), max_length=10, choices=Kind.choices)
     size = models.BigIntegerField(_("Size (bytes)"))

@@ -20,13 +20,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import reset_queries
 from django.utils import timezone
 from PIL import Image
 from pypdf import PdfReader, PdfWriter, Transformation
 
-from . import engine, keyfields, pagecheck, pdfjoin, transitions
+from . import engine, keyfields, pagecheck, pdfjoin, storage, transitions
 from .intake import tmp_dir
 from .models import Page, Record
 
@@ -175,15 +174,15 @@ def _straightening(pdf_page, skew):
 
 
 def _piece_name(record, number):
-    return f"pieces/{record.pk}/{number:05d}.pdf"
+    return storage.piece_name(record.pk, number)
 
 
 def _save_piece(name, data):
-    if default_storage.exists(name):
-        default_storage.delete(name)
-    saved = default_storage.save(name, ContentFile(data))
+    if storage.customer_files().exists(name):
+        storage.customer_files().delete(name)
+    saved = storage.customer_files().save(name, ContentFile(data))
     if saved != name:  # storage refused the fixed name: never keep a stray copy
-        default_storage.delete(saved)
+        storage.customer_files().delete(saved)
         raise OcrFailure(f"could not store {name}")
     return name
 
@@ -204,7 +203,7 @@ def _assemble(record, numbers, workdir):
     out = Path(workdir) / "access.pdf"
     with open(out, "wb") as fh, pdfjoin.Joiner(fh) as joiner:
         for number in numbers:
-            with default_storage.open(_piece_name(record, number), "rb") as piece:
+            with storage.customer_files().open(_piece_name(record, number), "rb") as piece:
                 page = PdfReader(io.BytesIO(piece.read())).pages[0]
             skew = residual_skew(Page(skew=skews.get(number, 0)))
             joiner.add_page(page, ctm=_straightening(page, skew) if skew else None)
@@ -220,8 +219,8 @@ def _assemble(record, numbers, workdir):
 def _cleanup_pieces(record, numbers):
     for number in numbers:
         name = _piece_name(record, number)
-        if default_storage.exists(name):
-            default_storage.delete(name)
+        if storage.customer_files().exists(name):
+            storage.customer_files().delete(name)
     Page.objects.filter(record=record).update(piece="")
 
 

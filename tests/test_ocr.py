@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
 from org.models import AuditEvent, Hall
 from records import intake, ocr, transitions
 from records.models import Page, Record
+from records.storage import customer_files
 from tests.scans import form_lines, form_page, save_pdf, text_page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +76,7 @@ def test_access_copy_is_a_searchable_pdf_and_master_untouched(org_demo, users, t
     with record.scans.get().master.open("rb") as fh:
         assert fh.read() == pdf.read_bytes()
     assert list(record.pages.values_list("number", flat=True)) == [1, 2]
-    assert not default_storage.exists(f"pieces/{record.pk}/00001.pdf")
+    assert not customer_files().exists(ocr._piece_name(record, 1))
 
 
 def test_flagged_field_is_kept_and_named(org_demo, users):
@@ -113,7 +113,7 @@ def test_low_resolution_fails_with_reason_and_can_be_retried(org_demo, users):
     assert record.status == Record.Status.OCR_FAILED
     assert "150 dpi" in record.ocr_error and "200 dpi" in record.ocr_error
     assert record.pages.count() == 0
-    assert not default_storage.exists(f"pieces/{record.pk}/00001.pdf")
+    assert not customer_files().exists(ocr._piece_name(record, 1))
     transitions.retry_ocr(users("clerk-H11"), record)
     record.refresh_from_db()
     assert record.status == Record.Status.OCR_QUEUED
@@ -173,10 +173,11 @@ def test_killed_worker_resumes_without_duplicates_or_orphans(tmp_path):
     numbers = [n for (n,) in _sql(db, "SELECT number FROM records_page WHERE record_id = ? ORDER BY number",
                                   record_id)]
     assert numbers == list(range(1, 9))
-    media = tmp_path / "media"
-    files = sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file())
+    stored = tmp_path / "records"  # customer files: outside the media folder (records/storage.py)
+    files = sorted(str(p.relative_to(stored)) for p in stored.rglob("*") if p.is_file())
     assert len(files) == 2 and files[0].startswith("access/H11/") and files[1].startswith("masters/H11/")
-    access = media / files[0]
+    assert not [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
+    access = stored / files[0]
     assert len(PdfReader(access).pages) == 8
     attempts = _sql(db, "SELECT COUNT(*) FROM org_auditevent WHERE action = 'record.ocr_start' AND object_id = ?",
                     str(record_id))[0][0]

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.nostore.NoStoreForSignedInMiddleware",  # answers to signed-in users may carry ID numbers
     "org.middleware.CurrentRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -131,6 +132,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Whether Django serves the public folders of MEDIA_ROOT (config/media.py): only the embedded default does.
+SERVE_MEDIA = False
 S3_BUCKET = env.get("AWS_STORAGE_BUCKET_NAME")
 S3_ENDPOINT_URL = env.get_url("AWS_S3_ENDPOINT_URL", ("http", "https"))
 if S3_BUCKET:
@@ -149,8 +152,16 @@ if S3_BUCKET:
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": DEFAULT_FILE_STORAGE_OPTIONS}
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# Customer files (scans, access copies, OCR pieces: they show ID numbers) have a storage of their own with no
+# URLs (records/storage.py): locally outside MEDIA_ROOT, so nothing under MEDIA_URL can ever reach them.
+RECORDS_ROOT = VAR_DIR / "records"
+if S3_BUCKET:
+    _records_storage = {"BACKEND": "records.storage.PrivateS3Storage", "OPTIONS": DEFAULT_FILE_STORAGE_OPTIONS}
+else:
+    _records_storage = {"BACKEND": "records.storage.PrivateFileSystemStorage", "OPTIONS": {"location": RECORDS_ROOT}}
 STORAGES = {
     "default": _default_storage,
+    "records": _records_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
@@ -184,6 +195,9 @@ PII_KEY_FILE = VAR_DIR / "pii.key"
 WAGTAIL_SITE_NAME = "营业厅客户资料与流程手册系统"
 WAGTAILADMIN_BASE_URL = env.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILDOCS_EXTENSIONS = ["pdf", "tif", "tiff", "jpg", "jpeg", "png", "csv", "docx", "txt"]
+# Documents only through Wagtail's view, which asks handbook.read first (handbook/wagtail_hooks.py); never a
+# direct or redirected file URL.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 # The handbook (handbook/): readers sign in on the site's own page; an edit during review is approved again.
 WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
 WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True

@@ -3,7 +3,8 @@ from config import env
 
 from .base import *  # noqa: F401,F403
 
-DEBUG = False
+DEBUG = False  # DJANGO_DEBUG (config/settings/dev.py) is ignored here
+SERVE_MEDIA = False  # files come from the S3 server as signed URLs; nothing under MEDIA_URL is served by Django
 SECRET_KEY = env.require("SECRET_KEY")
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise env.ConfigError("SECRET_KEY", "too short: use at least 50 random characters")

@@ -7,7 +7,10 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 WAGTAILADMIN_BASE_URL = "http://testserver"
 MIDDLEWARE = [m for m in MIDDLEWARE if "whitenoise" not in m]  # noqa: F405
 
-# Files written by tests go to a throw-away folder, never into var/media.
+# Files written by tests go to throw-away folders, never into var/media or var/records.
 import tempfile as _tempfile  # noqa: E402
 
 MEDIA_ROOT = _tempfile.mkdtemp(prefix="records-test-media-")
+RECORDS_ROOT = _tempfile.mkdtemp(prefix="records-test-files-")
+if "location" in STORAGES["records"].get("OPTIONS", {}):  # noqa: F405
+    STORAGES["records"] = {**STORAGES["records"], "OPTIONS": {"location": RECORDS_ROOT}}  # noqa: F405
