@@ -11,3 +11,6 @@ MIDDLEWARE = [m for m in MIDDLEWARE if "whitenoise" not in m]  # noqa: F405
 import tempfile as _tempfile  # noqa: E402
 
 MEDIA_ROOT = _tempfile.mkdtemp(prefix="records-test-media-")
+# No event-log anchors unless a test writes its own (a shared file would outlive each test's database).
+AUDIT_ANCHOR_FILE = None
+AUDIT_ANCHOR_BUCKET = None
