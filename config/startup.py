@@ -1,8 +1,9 @@
 """Start-up checks: a wrong setting stops the app with one line naming the variable.
 
 Malformed values are caught while settings load (config.env). This module checks what can only be seen
-by trying: that the database and the S3 bucket answer. Elasticsearch is deliberately not checked: the app
-works on while it is down and the search outbox catches up later.
+by trying: that the database and the S3 bucket answer, and that the app's database role cannot rewrite
+the event log. Elasticsearch is deliberately not checked: the app works on while it is down and the
+search outbox catches up later.
 """
 import sys
 
@@ -60,8 +61,23 @@ def check_storage():
         raise ConfigError("AWS_S3_ENDPOINT_URL", f"S3 server unreachable ({_short(exc)})") from None
 
 
+def check_database_role():
+    """The app's database role must not be able to rewrite the event log (org/dbroles.py). With
+    DATABASE_MIGRATE_URL set (roles declared split) a role that can is refused; otherwise it is a warning."""
+    from django.conf import settings
+
+    from org.dbroles import runtime_problem
+
+    problem = runtime_problem()
+    if problem and settings.DATABASE_MIGRATE_URL:
+        raise ConfigError("DATABASE_URL", problem)
+    if problem:
+        print(f"警告 / warning: DATABASE_URL: {problem}", file=sys.stderr)
+
+
 def check_services():
     check_database()
+    check_database_role()
     check_storage()
 
 
