@@ -205,7 +205,8 @@ def write_anchor():
             continue
         try:
             store.write(seq, hash_, at)
-            outcome[store.name] = f"wrote #{seq}" + ("" if store.locked else " (no write-once lock)")
+            unlocked = isinstance(store, S3Store) and not store.locked
+            outcome[store.name] = f"wrote #{seq}" + (" (bucket without object lock: not write-once)" if unlocked else "")
         except (AnchorsUnavailable, OSError) as exc:
             failures.append(f"{store.name}: {exc}")
     if failures:
