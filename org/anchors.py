@@ -62,18 +62,24 @@ class FileStore:
         if not os.path.exists(self.path):
             return []
         anchors = []
-        with open(self.path, encoding="utf-8") as handle:
-            for number, text in enumerate(handle, 1):
-                if text.strip():
-                    anchors.append(self._parse(text, f"{self.name}:{number}"))
+        try:
+            with open(self.path, encoding="utf-8", errors="replace") as handle:
+                for number, text in enumerate(handle, 1):
+                    if text.strip():
+                        anchors.append(self._parse(text, f"{self.name}:{number}"))
+        except OSError as exc:
+            raise AnchorsUnavailable(f"{self.name}: {exc}") from None
         return anchors
 
     def latest(self):
         if not os.path.exists(self.path):
             return None
-        with open(self.path, "rb") as handle:
-            handle.seek(max(0, os.path.getsize(self.path) - 4096))
-            lines = [line for line in handle.read().decode("utf-8", "replace").splitlines() if line.strip()]
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(max(0, os.path.getsize(self.path) - 4096))
+                lines = [line for line in handle.read().decode("utf-8", "replace").splitlines() if line.strip()]
+        except OSError as exc:
+            raise AnchorsUnavailable(f"{self.name}: {exc}") from None
         return self._parse(lines[-1], f"{self.name}:last") if lines else None
 
     @staticmethod
@@ -109,13 +115,15 @@ class S3Store:
     def locked(self):
         """Whether the bucket has object lock: only then can the app's own credentials not rewrite anchors."""
         if self._locked is None:
-            from botocore.exceptions import ClientError
+            from botocore.exceptions import BotoCoreError, ClientError
 
             try:
                 config = self.client.get_object_lock_configuration(Bucket=self.bucket)["ObjectLockConfiguration"]
                 self._locked = config.get("ObjectLockEnabled") == "Enabled"
-            except ClientError:
+            except ClientError:  # no lock configuration on this bucket (or the server has no object lock)
                 self._locked = False
+            except BotoCoreError as exc:
+                raise AnchorsUnavailable(f"{self.name}: {exc}") from None
         return self._locked
 
     def write(self, seq, hash_, at):
@@ -206,7 +214,8 @@ def write_anchor():
         try:
             store.write(seq, hash_, at)
             unlocked = isinstance(store, S3Store) and not store.locked
-            outcome[store.name] = f"wrote #{seq}" + (" (bucket without object lock: not write-once)" if unlocked else "")
+            note = " (bucket without object lock: not write-once)" if unlocked else ""
+            outcome[store.name] = f"wrote #{seq}{note}"
         except (AnchorsUnavailable, OSError) as exc:
             failures.append(f"{store.name}: {exc}")
     if failures:

@@ -267,6 +267,18 @@ def test_background_verification_uses_the_anchors(db, file_store):
     assert AuditEvent.objects.get(action="auditlog.broken").details["anchor"] == result["anchor"]
 
 
+def test_unreachable_anchor_bucket_fails_the_check(db, s3_store, settings):
+    _write(1)
+    _anchor()
+    settings.AUDIT_ANCHOR_S3 = {**settings.AUDIT_ANCHOR_S3, "endpoint_url": "http://127.0.0.1:9"}  # nothing listens
+    with pytest.raises(CommandError) as err:
+        call_command("verify_audit_log")
+    assert "cannot check the event log against its anchors" in str(err.value) and s3_store.name in str(err.value)
+    with pytest.raises(CommandError) as err:
+        _anchor()
+    assert "anchor not written" in str(err.value)
+
+
 def test_unreadable_anchor_store_fails_the_check(db, file_store):
     _write(1)
     _anchor()

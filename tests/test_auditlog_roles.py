@@ -62,7 +62,8 @@ def test_runtime_role_cannot_rewrite_the_log_but_appends(roles):
                     "ALTER TABLE org_auditevent DISABLE TRIGGER org_auditevent_no_update_delete",
                     "DROP TRIGGER org_auditevent_no_truncate ON org_auditevent",
                     "DELETE FROM org_chainhead", "TRUNCATE org_chainhead",
-                    "ALTER TABLE org_chainhead DISABLE TRIGGER USER", "UPDATE handbook_revisionlogentry SET version = 'x'",
+                    "ALTER TABLE org_chainhead DISABLE TRIGGER USER",
+                    "UPDATE handbook_revisionlogentry SET version = 'x'",
                     "TRUNCATE handbook_revisionlogentry", "ALTER TABLE org_auditevent OWNER TO records_app"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 app.execute(sql)

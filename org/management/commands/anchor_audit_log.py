@@ -10,12 +10,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not anchors.stores():
-            raise CommandError("未配置锚点存储 / no anchor store configured (AUDIT_ANCHOR_FILE, AUDIT_ANCHOR_BUCKET)")
+            raise CommandError("未配置锚点存储 / no anchor store configured "
+                               "(AUDIT_ANCHOR_FILE, AUDIT_ANCHOR_BUCKET)")
         try:
             outcome = anchors.write_anchor()
         except auditlog.ChainBroken as broken:
-            raise CommandError(f"未写锚点：事件日志校验失败 / not anchored, event log broken at row #{broken.seq}: "
-                               f"{broken.reason}")
+            raise CommandError(f"未写锚点：事件日志校验失败 / not anchored, event log broken at row "
+                               f"#{broken.seq}: {broken.reason}")
         except anchors.AnchorsUnavailable as exc:
             raise CommandError(f"锚点写入失败 / anchor not written: {exc}")
         if not outcome:

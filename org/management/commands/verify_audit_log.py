@@ -37,8 +37,8 @@ class Command(BaseCommand):
         for warning in report["warnings"]:
             self.stdout.write(self.style.WARNING(f"警告 / warning: {warning}"))
         if report["status"] == "unanchored":
-            self.stdout.write(f"哈希链一致但未经锚点核对 / hash chain consistent, NOT checked against anchors: "
-                              f"{report['rows']} rows")
+            self.stdout.write(f"哈希链一致但未经锚点核对 / hash chain consistent, NOT checked against "
+                              f"anchors: {report['rows']} rows")
             return
         stores = ", ".join(f"{s['store']} ({s['anchors']}{'' if s['write_once'] else ', not write-once'})"
                            for s in report["stores"])
