@@ -223,24 +223,29 @@ def write_anchor():
     return outcome
 
 
-def periodic_anchor():
-    write_anchor()
-
-
 def verify(batch_size=2000):
     """The chain walk of auditlog.verify() and then every anchor in every store against the rows.
 
     Returns a report {"status": "intact" or "unanchored", "rows", "anchors", "stores", "warnings"}; raises
-    ChainBroken (naming the seq and the anchor) or AnchorsUnavailable."""
+    ChainBroken (the earliest anchor the rows contradict, in any store that could be read) or else
+    AnchorsUnavailable (a store could not be read)."""
     rows = auditlog.verify(batch_size)
     report = {"status": "intact", "rows": rows, "anchors": 0, "stores": [], "warnings": []}
     all_stores = stores()
     if not all_stores:
         report["warnings"].append("no anchors configured (AUDIT_ANCHOR_FILE, AUDIT_ANCHOR_BUCKET): "
                                   "a consistent rewrite of the log by the database owner cannot be detected")
+    read, failures = {}, []
     for store in all_stores:
-        anchors = store.read()
-        _check(anchors, rows)
+        try:
+            read[store.name] = store.read()
+        except AnchorsUnavailable as exc:
+            failures.append(str(exc))
+    _check([anchor for anchors in read.values() for anchor in anchors], rows)
+    if failures:
+        raise AnchorsUnavailable("; ".join(failures))
+    for store in all_stores:
+        anchors = read[store.name]
         report["anchors"] += len(anchors)
         report["stores"].append({"store": store.name, "anchors": len(anchors), "write_once": store.locked,
                                  "latest": anchors[-1].seq if anchors else None})

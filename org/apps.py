@@ -16,7 +16,7 @@ class OrgConfig(AppConfig):
         from . import anchors, signals  # noqa: F401
 
         # The event log's head to write-once storage outside the database (org/anchors.py).
-        periodic.register("org.anchor_audit_log", settings.AUDIT_ANCHOR_INTERVAL, anchors.periodic_anchor)
+        periodic.register("org.anchor_audit_log", settings.AUDIT_ANCHOR_INTERVAL, anchors.write_anchor)
 
 
 class OrgUsersConfig(WagtailUsersAppConfig):
