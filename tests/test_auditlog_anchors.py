@@ -8,8 +8,10 @@ assert that the chain alone still looks whole after the attack).
 import json
 import os
 import subprocess
+import sys
 import threading
 import uuid
+from pathlib import Path
 from types import SimpleNamespace
 
 import boto3
@@ -25,6 +27,8 @@ from org.auditlog import row_hash
 from org.models import AuditEvent
 from tests.append_only_support import triggers_off
 from tests.conftest import on_postgres, s3_env
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _write(n, action="test.event"):
@@ -365,3 +369,25 @@ def test_superuser_truncate_is_refused_by_the_trigger_and_caught_when_forced(fil
     assert forced.returncode == 0, forced.stderr
     assert auditlog.verify() == 0
     _verify_fails(5, file_store)
+
+
+def _manage_migrate(tmp_path, **env):
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("AWS_", "DATABASE_URL", "ELASTICSEARCH_URL", "DJANGO_SETTINGS_MODULE"))}
+    s3 = s3_env()
+    clean.update(APP_VAR_DIR=str(tmp_path), AWS_S3_ENDPOINT_URL=s3["AWS_S3_ENDPOINT_URL"],
+                 AWS_ACCESS_KEY_ID=s3["AWS_ACCESS_KEY_ID"], AWS_SECRET_ACCESS_KEY=s3["AWS_SECRET_ACCESS_KEY"], **env)
+    return subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=clean,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_missing_anchor_bucket_stops_startup(tmp_path):
+    result = _manage_migrate(tmp_path, AUDIT_ANCHOR_BUCKET="no-such-anchor-bucket")
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1 and "AUDIT_ANCHOR_BUCKET" in lines[0], result.stderr
+
+
+def test_anchor_bucket_without_object_lock_is_a_warning_at_startup(tmp_path):
+    result = _manage_migrate(tmp_path, AUDIT_ANCHOR_BUCKET=s3_env()["AWS_STORAGE_BUCKET_NAME"])
+    assert result.returncode == 0, result.stderr
+    assert "warning: AUDIT_ANCHOR_BUCKET" in result.stderr and "no object lock" in result.stderr
