@@ -1,8 +1,9 @@
 """Start-up checks: a wrong setting stops the app with one line naming the variable.
 
 Malformed values are caught while settings load (config.env). This module checks what can only be seen
-by trying: that the database and the S3 bucket answer. Elasticsearch is deliberately not checked: the app
-works on while it is down and the search outbox catches up later.
+by trying: that the database and the S3 buckets answer, and that the app's database role cannot rewrite
+the event log. Elasticsearch is deliberately not checked: the app works on while it is down and the
+search outbox catches up later.
 """
 import sys
 
@@ -60,9 +61,45 @@ def check_storage():
         raise ConfigError("AWS_S3_ENDPOINT_URL", f"S3 server unreachable ({_short(exc)})") from None
 
 
+def check_database_role():
+    """The app's database role must not be able to rewrite the event log (org/dbroles.py). With
+    DATABASE_MIGRATE_URL set (roles declared split) a role that can is refused; otherwise it is a warning."""
+    from django.conf import settings
+
+    from org.dbroles import runtime_problem
+
+    problem = runtime_problem()
+    if problem and settings.DATABASE_MIGRATE_URL:
+        raise ConfigError("DATABASE_URL", problem)
+    if problem:
+        print(f"警告 / warning: DATABASE_URL: {problem}", file=sys.stderr)
+
+
+def check_anchor_bucket():
+    """The event log's anchor bucket must exist; without object lock the app runs, with a warning."""
+    from django.conf import settings
+
+    if not settings.AUDIT_ANCHOR_BUCKET:
+        return
+    from org.anchors import AnchorsUnavailable, S3Store
+
+    store = S3Store(settings.AUDIT_ANCHOR_BUCKET, settings.AUDIT_ANCHOR_PREFIX, settings.AUDIT_ANCHOR_S3,
+                    settings.AUDIT_ANCHOR_RETENTION_DAYS)
+    try:
+        store._call(store.client.head_bucket, Bucket=settings.AUDIT_ANCHOR_BUCKET)
+        locked = store.locked
+    except AnchorsUnavailable as exc:
+        raise ConfigError("AUDIT_ANCHOR_BUCKET", f"cannot use the anchor bucket ({_short(exc)})") from None
+    if not locked:
+        print(f"警告 / warning: AUDIT_ANCHOR_BUCKET: {settings.AUDIT_ANCHOR_BUCKET} has no object lock: event log "
+              "anchors there are not write-once (create the bucket with object lock)", file=sys.stderr)
+
+
 def check_services():
     check_database()
+    check_database_role()
     check_storage()
+    check_anchor_bucket()
 
 
 def fail(error):

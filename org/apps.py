@@ -9,7 +9,14 @@ class OrgConfig(AppConfig):
     verbose_name = _("Organisation and roles")
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from django.conf import settings
+
+        from config import periodic
+
+        from . import anchors, signals  # noqa: F401
+
+        # The event log's head to write-once storage outside the database (org/anchors.py).
+        periodic.register("org.anchor_audit_log", settings.AUDIT_ANCHOR_INTERVAL, anchors.write_anchor)
 
 
 class OrgUsersConfig(WagtailUsersAppConfig):

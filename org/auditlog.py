@@ -2,7 +2,9 @@
 
 Every row's hash covers its own content and the previous row's hash, so changing, removing or reordering
 any row breaks the chain from that row on. Rows are appended under a lock on the chain head, so two
-writers never fork the chain. On PostgreSQL a trigger (migration org/0002) refuses UPDATE and DELETE.
+writers never fork the chain. On PostgreSQL triggers (migrations org/0002, org/0003) refuse UPDATE, DELETE
+and TRUNCATE, on SQLite UPDATE and DELETE. A consistent rewrite by someone with the tables' owner rights
+(every hash and the head recomputed) is caught by the anchors outside the database: org/anchors.py.
 """
 import hashlib
 import json
@@ -81,17 +83,20 @@ def record(action, actor=None, obj=None, details=None, request=None, actor_name=
 
 
 class ChainBroken(Exception):
-    def __init__(self, seq, reason):
+    def __init__(self, seq, reason, source=""):
         self.seq = seq
         self.reason = reason
+        self.source = source  # the anchor that disagrees with the database, if that is how it was found
         super().__init__(f"row #{seq}: {reason}")
 
 
-def _in_batches(batch_size):
-    """All rows in sequence order, fetched in keyset batches (bounded memory, no server-side cursor)."""
-    last = None
+def _in_batches(batch_size, after=None, upto=None):
+    """Rows in sequence order, fetched in keyset batches (bounded memory, no server-side cursor)."""
+    last = after
     while True:
         query = AuditEvent.objects.order_by("seq")
+        if upto is not None:
+            query = query.filter(seq__lte=upto)
         if last is not None:
             query = query.filter(seq__gt=last)
         batch = list(query[:batch_size])
@@ -101,13 +106,13 @@ def _in_batches(batch_size):
         last = batch[-1].seq
 
 
-def verify(batch_size=2000):
-    """Walk the whole chain in order; return the number of rows, or raise ChainBroken at the first bad row."""
-    prev = GENESIS
-    expected_seq = 1
+def walk(after_seq=0, prev=GENESIS, upto=None, batch_size=2000):
+    """Check the rows after #after_seq (whose hash is `prev`) up to #upto or the end, in order; return
+    (number of rows, last seq, last hash), or raise ChainBroken at the first bad row."""
+    expected_seq = after_seq + 1
     count = 0
     last_pk = None
-    for event in _in_batches(batch_size):
+    for event in _in_batches(batch_size, after=after_seq or None, upto=upto):
         if event.seq != expected_seq:
             raise ChainBroken(expected_seq, f"missing or reordered: found #{event.seq} where #{expected_seq} belongs")
         if last_pk is not None and event.pk < last_pk:
@@ -120,6 +125,14 @@ def verify(batch_size=2000):
         last_pk = event.pk
         expected_seq += 1
         count += 1
+    return count, expected_seq - 1, prev
+
+
+def verify(batch_size=2000):
+    """Walk the whole chain in order; return the number of rows, or raise ChainBroken at the first bad row.
+
+    This proves the chain consistent, not unchanged: org.anchors.verify() also compares it with the anchors."""
+    count, _, prev = walk(batch_size=batch_size)
     head = ChainHead.objects.filter(pk=1).first()
     if head and head.seq != count:
         raise ChainBroken(count + 1, f"the log ends at #{count} but #{head.seq} rows were written: rows were removed")

@@ -87,3 +87,17 @@ class AuditEventViewSet(ModelViewSet):
                    "details", "hash"]
     export_filename = "event-log"
     list_per_page = 50
+
+    # Not even a superuser (who has every permission) gets a way to add, edit or delete rows: the only URLs
+    # are the listing and the inspect view, and no view is told of the others.
+    read_only_urls = ("index", "index_results", "inspect")
+
+    def get_urlpatterns(self):
+        return [pattern for pattern in super().get_urlpatterns() if pattern.name in self.read_only_urls]
+
+    def get_common_view_kwargs(self, **kwargs):
+        none = {f"{name}_url_name": None for name in ("add", "edit", "delete", "history", "usage", "copy")}
+        return super().get_common_view_kwargs(**{**none, **kwargs})
+
+    def register_admin_url_finder(self):
+        pass  # the finder links to the edit view, which does not exist here

@@ -4,6 +4,9 @@
 set -euo pipefail
 ROLE=${PG_TEST_USER:-records}
 PASS=${PG_TEST_PASSWORD:-records}
+# A second login role for the tests of the owner/runtime split (tests/test_auditlog_roles.py): owns nothing.
+APP_ROLE=${PG_TEST_APP_USER:-records_app}
+APP_PASS=${PG_TEST_APP_PASSWORD:-records_app}
 PORT=${PG_TEST_PORT:-5432}
 if ! command -v pg_lsclusters >/dev/null; then
     echo "PostgreSQL is not installed: run make setup" >&2
@@ -29,6 +32,10 @@ as_postgres() { if [ "$(id -u)" -eq 0 ]; then su postgres -c "$1"; else sudo -u 
 exists=$(as_postgres "psql -p $port -tAc \"SELECT 1 FROM pg_roles WHERE rolname='$ROLE'\"")
 if [ "$exists" != "1" ]; then
     as_postgres "psql -p $port -qc \"CREATE ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASS'\""
+fi
+exists=$(as_postgres "psql -p $port -tAc \"SELECT 1 FROM pg_roles WHERE rolname='$APP_ROLE'\"")
+if [ "$exists" != "1" ]; then
+    as_postgres "psql -p $port -qc \"CREATE ROLE $APP_ROLE LOGIN PASSWORD '$APP_PASS'\""
 fi
 dbexists=$(as_postgres "psql -p $port -tAc \"SELECT 1 FROM pg_database WHERE datname='$ROLE'\"")
 if [ "$dbexists" != "1" ]; then

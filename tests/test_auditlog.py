@@ -6,6 +6,7 @@ from django.db import DatabaseError, connection, transaction
 
 from org import auditlog
 from org.models import AuditEvent, Hall
+from tests.append_only_support import triggers_off
 from tests.conftest import on_postgres
 
 
@@ -15,13 +16,9 @@ def _write(n, **kw):
 
 
 def _tamper(sql, params):
-    """Change rows behind the app's back, as someone with database access would."""
-    with connection.cursor() as cur:
-        if on_postgres():
-            cur.execute("ALTER TABLE org_auditevent DISABLE TRIGGER org_auditevent_no_update_delete")
+    """Change rows behind the app's back, as the tables' owner could (triggers switched off for a moment)."""
+    with triggers_off() as cur:
         cur.execute(sql, params)
-        if on_postgres():
-            cur.execute("ALTER TABLE org_auditevent ENABLE TRIGGER org_auditevent_no_update_delete")
 
 
 def _verify_fails_at(seq):
@@ -124,13 +121,35 @@ def test_log_screen_for_archivist_only(org_demo, client):
     assert client.get("/admin/auditevent/").status_code in (302, 403)
 
 
-def test_log_screen_has_no_edit_or_delete(org_demo, client):
+@pytest.mark.parametrize("username", ["archivist", "superuser"])
+def test_log_screen_has_no_edit_or_delete(org_demo, client, username):
+    """No URL to add, edit or delete a row exists, not even for a superuser (who has every permission)."""
+    from org.models import User
+
     event = _write(1)[0]
-    client.force_login(org_demo["archivist"])
+    user = org_demo.get(username) or User.objects.create_superuser("root-test", "root@example.com", "pw-2026-x!")
+    client.force_login(user)
     assert client.get(f"/admin/auditevent/inspect/{event.pk}/").status_code == 200
-    assert client.get(f"/admin/auditevent/edit/{event.pk}/").status_code in (302, 403)
-    assert client.post(f"/admin/auditevent/delete/{event.pk}/").status_code in (302, 403)
-    assert AuditEvent.objects.filter(pk=event.pk).exists()
+    listing = client.get("/admin/auditevent/")
+    assert listing.status_code == 200 and f"/admin/auditevent/edit/{event.pk}/" not in listing.content.decode()
+    assert client.get(f"/admin/auditevent/edit/{event.pk}/").status_code == 404
+    assert client.post(f"/admin/auditevent/edit/{event.pk}/", {"action": "x"}).status_code == 404
+    assert client.post(f"/admin/auditevent/delete/{event.pk}/").status_code == 404
+    assert client.get("/admin/auditevent/new/").status_code == 404
+    assert AuditEvent.objects.get(pk=event.pk).action == "test.event"
+
+
+@pytest.mark.parametrize("sql", ["UPDATE org_auditevent SET action = 'x' WHERE id = %s",
+                                 "DELETE FROM org_auditevent WHERE id = %s",
+                                 "DELETE FROM org_chainhead WHERE id = 1 AND %s > 0"])
+def test_database_refuses_update_and_delete_on_sqlite_too(db, sql):
+    """A SQL shell on the embedded SQLite database cannot edit or remove log rows either (triggers)."""
+    event = _write(1)[0]
+    with pytest.raises(DatabaseError) as err:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(sql, [event.pk])
+    assert "append-only" in str(err.value) or "refused" in str(err.value)
+    call_command("verify_audit_log")
 
 
 @pytest.mark.postgres

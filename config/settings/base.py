@@ -103,6 +103,13 @@ else:
                         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
         }
     }
+# Migrations run as the tables' owner, the app as a role that may only read and append (README, org/dbroles.py):
+# `manage.py migrate` connects with this URL (same database, owner role) and then grants the DATABASE_URL role.
+DATABASE_MIGRATE_URL = env.get_url("DATABASE_MIGRATE_URL", ("postgres", "postgresql"))
+if DATABASE_MIGRATE_URL and not DATABASE_URL:
+    raise ConfigError("DATABASE_MIGRATE_URL", "needs DATABASE_URL (the runtime role of the same database)")
+if DATABASE_MIGRATE_URL and dj_database_url.parse(DATABASE_MIGRATE_URL)["NAME"] != DATABASES["default"]["NAME"]:
+    raise ConfigError("DATABASE_MIGRATE_URL", "must name the same database as DATABASE_URL (only the role differs)")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "org.User"
@@ -167,6 +174,23 @@ STORAGES = {
 FILE_UPLOAD_PERMISSIONS = 0o640
 # Watched intake folder (`manage.py watch_intake`): <hall code>/<clerk username>/<scans>.
 INTAKE_DIR = Path(env.get("INTAKE_DIR", str(VAR_DIR / "intake")))
+
+# --- Event log anchors: the chain head copied every few minutes to write-once storage (org/anchors.py) --
+# An append-only local file ("off" to disable) and, when AUDIT_ANCHOR_BUCKET is set, an S3 bucket created
+# with object lock on AWS_S3_ENDPOINT_URL (anchors are written with COMPLIANCE retention).
+AUDIT_ANCHOR_FILE = env.get("AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchors.log"))
+AUDIT_ANCHOR_FILE = None if AUDIT_ANCHOR_FILE.lower() == "off" else Path(AUDIT_ANCHOR_FILE)
+AUDIT_ANCHOR_BUCKET = env.get("AUDIT_ANCHOR_BUCKET")
+AUDIT_ANCHOR_PREFIX = env.get("AUDIT_ANCHOR_PREFIX", "anchors/")
+AUDIT_ANCHOR_RETENTION_DAYS = env.get_int("AUDIT_ANCHOR_RETENTION_DAYS", 3650)
+AUDIT_ANCHOR_INTERVAL = env.get_int("AUDIT_ANCHOR_INTERVAL", 300)  # seconds between anchors (worker job)
+AUDIT_ANCHOR_S3 = {
+    "endpoint_url": S3_ENDPOINT_URL,
+    "access_key": env.require("AWS_ACCESS_KEY_ID") if AUDIT_ANCHOR_BUCKET else None,
+    "secret_key": env.require("AWS_SECRET_ACCESS_KEY") if AUDIT_ANCHOR_BUCKET else None,
+    "region_name": env.get("AWS_S3_REGION_NAME", "us-east-1"),
+    "addressing_style": env.get("AWS_S3_ADDRESSING_STYLE", "path"),
+}
 
 # --- Search: Elasticsearch when ELASTICSEARCH_URL is given, the database otherwise ---------------
 ELASTICSEARCH_URL = env.get_url("ELASTICSEARCH_URL", ("http", "https"))

@@ -14,3 +14,6 @@ MEDIA_ROOT = _tempfile.mkdtemp(prefix="records-test-media-")
 RECORDS_ROOT = _tempfile.mkdtemp(prefix="records-test-files-")
 if "location" in STORAGES["records"].get("OPTIONS", {}):  # noqa: F405
     STORAGES["records"] = {**STORAGES["records"], "OPTIONS": {"location": RECORDS_ROOT}}  # noqa: F405
+# No event-log anchors unless a test writes its own (a shared file would outlive each test's database).
+AUDIT_ANCHOR_FILE = None
+AUDIT_ANCHOR_BUCKET = None
