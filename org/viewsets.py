@@ -5,7 +5,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
 
 from . import forms
-from .admin_scope import LocalTimeIndexView, LocalTimeInspectView
+from .admin_scope import LocalTimeIndexView, LocalTimeInspectView, ReadOnlyViewSetMixin
 from .models import AuditEvent, Branch, Department, Hall, RoleAssignment
 
 
@@ -63,9 +63,9 @@ class OrganisationGroup(ModelViewSetGroup):
              RoleAssignmentViewSet("roleassignment"))
 
 
-class AuditEventViewSet(ModelViewSet):
-    """Read-only: the event log can be listed, filtered and inspected, never edited (no add/change/delete
-    permission exists for anyone, and PostgreSQL refuses UPDATE/DELETE)."""
+class AuditEventViewSet(ReadOnlyViewSetMixin, ModelViewSet):
+    """Read-only: the event log can be listed, filtered, exported and inspected; add, edit, delete, history
+    and usage are no URLs at all (not even for a superuser), and PostgreSQL refuses UPDATE/DELETE."""
 
     model = AuditEvent
     icon = "history"
@@ -74,7 +74,6 @@ class AuditEventViewSet(ModelViewSet):
     menu_label = _("Event log")
     menu_order = 900
     add_to_admin_menu = True
-    exclude_form_fields = []
     list_display = ["seq", "created_at", "actor_name", "action", "object_type", "object_id", "object_repr"]
     list_filter = {"action": ["exact", "startswith"], "actor_name": ["exact"], "object_type": ["exact"],
                    "object_id": ["exact"], "created_at": ["date__gte", "date__lte"]}
