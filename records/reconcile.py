@@ -91,7 +91,9 @@ def parse(data):
 
 
 def too_large():
-    return ReportError([f"文件超过 {max_report_bytes() // 2 ** 20} MB，未导入"])
+    limit = max_report_bytes()
+    shown = f"{limit / 2 ** 20:.1f} MB" if limit >= 2 ** 20 else f"{limit / 1024:.1f} KB"
+    return ReportError([f"文件超过允许的 {shown}，未导入"])
 
 
 def read_report(fileobj):

@@ -77,7 +77,8 @@ def refusal(request):
     limit = getattr(request, "upload_refused", None)
     if limit is None:
         return None
-    return _("The file is larger than the %(limit)s allowed") % {"limit": filesizeformat(limit)}
+    shown = filesizeformat(limit).replace("\xa0", " ")
+    return _("The file is larger than the %(limit)s allowed") % {"limit": shown}
 
 
 def duplicate_answer(user, name, existing, message, request=None):
