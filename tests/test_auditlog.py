@@ -128,8 +128,8 @@ def test_log_screen_has_no_edit_or_delete(org_demo, client):
     event = _write(1)[0]
     client.force_login(org_demo["archivist"])
     assert client.get(f"/admin/auditevent/inspect/{event.pk}/").status_code == 200
-    assert client.get(f"/admin/auditevent/edit/{event.pk}/").status_code in (302, 403)
-    assert client.post(f"/admin/auditevent/delete/{event.pk}/").status_code in (302, 403)
+    assert client.get(f"/admin/auditevent/edit/{event.pk}/").status_code == 404  # no such URL at all
+    assert client.post(f"/admin/auditevent/delete/{event.pk}/").status_code == 404
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
