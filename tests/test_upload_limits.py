@@ -129,8 +129,17 @@ def test_a_duplicate_of_another_halls_file_is_not_named(login, users):
     response = api_upload(client, scan, name="again.png")
     assert response.status_code == 409
     assert response.json() == {"error": "again.png 已经收过；如有疑问请联系档案管理员", "existing_id": None}
+    response = api_upload(client, scan, name="again.png", path="/api/records/batch/")
+    assert response.status_code == 400
+    assert response.json()["refused"] == [{"name": "again.png", "error": "again.png 已经收过；如有疑问请联系档案管理员",
+                                           "existing_id": None}]
+    response = client.post(reverse("records_admin:upload_file"), {
+        "hall": Hall.objects.get(code="H11").pk, "clerk": users("clerk-H11").pk, "split": "1",
+        "file": SimpleUploadedFile("again.png", scan)})
+    assert response.status_code == 400 and f"#{first}" not in response.json()["error"]
+    assert response.json()["refused"] == [{"name": "again.png", "error": "again.png 已经收过；如有疑问请联系档案管理员"}]
     events = AuditEvent.objects.filter(action="record.duplicate_refused").order_by("seq")
-    assert events.count() == before + 2
+    assert events.count() == before + 4
     assert {(e.actor.username, e.object_id, e.details["file"]) for e in events} == {
         ("clerk-H11", str(first), "again.png")}
     assert Record.objects.count() == 1
