@@ -10,6 +10,7 @@ urlpatterns = [
     path("daily-close/", views.DailyCloseView.as_view(), name="daily_close"),
     path("daily-close/run/", views.daily_close, name="daily_close_run"),
     path("level1/hall/<int:hall_id>/day/<str:day>/", views.Level1View.as_view(), name="level1"),
+    path("level1/hall/<int:hall_id>/day/<str:day>/open/", views.level1_open, name="level1_open"),
     path("level1/<int:pk>/mark/", views.level1_mark, name="level1_mark"),
     path("level1/<int:pk>/sign/", views.level1_sign, name="level1_sign"),
     path("level1/<int:pk>/handover/", views.give_clerk_hall, name="give_clerk_hall"),

@@ -1,38 +1,62 @@
 """Level-1 audit (一级稽核): 100% of a hall's day against the clerk operation report; every file marked passed
-or in error (errors go to the register and are corrected); the level-1 audit record is then signed."""
+or in error (errors go to the register and are corrected); the level-1 audit record is then signed.
+
+The screen only reads: the record of a day is made (and its report chosen) by `open_audit`, on a POST."""
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from records import reconcile
-from records.models import Record, ReportRow
+from records.models import OperatorReport, Record, ReportRow
 
 from . import errors, signatures
-from .base import ChainError, Transition, require
+from .base import ChainError, Transition, log, require
 from .models import AuditMark, ErrorEntry, Level1Audit
 
 S = Record.Status
 AUDITABLE = (S.SORTED, S.L1_PASSED, S.L1_ERROR)
 
 
+@transaction.atomic
 def open_audit(auditor, hall, day, report=None, request=None):
+    """The level-1 audit record of `hall`'s `day`, made on first use; `report` (one with rows of this hall)
+    becomes the report it is checked against until it is signed. Making or changing it is logged."""
     require(auditor, "audit.level1", hall)
+    if report is not None and not reports_of(hall).filter(pk=report.pk).exists():
+        raise ChainError(_("The report %(report)s has no rows of hall %(hall)s.") % {"report": report,
+                                                                                     "hall": hall.code})
     audit, created = Level1Audit.objects.get_or_create(hall=hall, day=day, defaults={"auditor": auditor,
                                                                                       "report": report})
-    if report is not None and audit.report_id != report.pk and not audit.signed_at:
+    changed = report is not None and audit.report_id != report.pk and not audit.signed_at
+    if changed:
         audit.report = report
         audit.save(update_fields=["report"])
+    if created or changed:
+        log("level1.open", auditor, audit, request, created=created, report=report.pk if report else None)
     return audit
+
+
+def existing_audit(hall, day):
+    """The level-1 audit record of the day if it has been opened, else an unsaved one (for reading)."""
+    return Level1Audit.objects.filter(hall=hall, day=day).first() or Level1Audit(hall=hall, day=day)
+
+
+def reports_of(hall):
+    """The imported reports with rows of `hall`: the only ones its level-1 screen offers or shows."""
+    return OperatorReport.objects.filter(pk__in=ReportRow.objects.filter(hall_code=hall.code).values("report"))
 
 
 def day_records(audit):
     return Record.objects.filter(hall=audit.hall, business_date=audit.day)
 
 
-def reconciliation(audit):
-    """The day's files beside the imported report's rows of that hall and day."""
+def reconciliation(audit, report=None):
+    """The day's files beside the rows of that hall and day of `report` (else the audit's own report, else
+    every imported report)."""
     rows = ReportRow.objects.filter(hall_code=audit.hall.code)
-    if audit.report_id:
-        rows = rows.filter(report=audit.report)
+    report_id = report.pk if report is not None else audit.report_id
+    if report_id:
+        rows = rows.filter(report_id=report_id)
     rows = [r for r in rows if timezone.localtime(r.accepted_at).date() == audit.day]
     return reconcile.reconcile(rows, day_records(audit).filter(status__in=AUDITABLE))
 

@@ -20,7 +20,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from org import access, auditlog
 from org.models import Branch, Hall
 from records.intake import tmp_dir
-from records.models import OperatorReport, Record
+from records.models import Record
 
 from . import dashboard, dailyclose, errors, handover, level1, level2, monthly, printing
 from .base import ChainError
@@ -85,7 +85,7 @@ class Screen(WagtailAdminTemplateMixin, TemplateView):
     action = "dashboard.view"
 
     def dispatch(self, request, *args, **kwargs):
-        if not (request.user.is_superuser or access.grants(request.user, self.action)):
+        if not access.may(request.user, self.action):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -105,7 +105,7 @@ class DashboardView(Screen):
             in_transit=dashboard.in_transit(user), volumes=dashboard.volumes(user)[:200],
             returns=dashboard.returns(user), audit_days=dashboard.audit_days(user),
             forms=access.visible(user, HandoverForm.objects.all(), "archive.view").select_related("hall", "branch")[:50]
-            if access.grants(user, "archive.view") or user.is_superuser else [],
+            if access.may(user, "archive.view") else [],
             **kwargs)
 
 
@@ -122,27 +122,42 @@ class DailyCloseView(Screen):
                                         today=timezone.localdate(), **kwargs)
 
 
+def _hall_day(request, hall_id, day):
+    hall = scoped(request, Hall, hall_id, "audit.level1")
+    try:
+        return hall, datetime.date.fromisoformat(day)
+    except ValueError:
+        raise Http404 from None
+
+
+def _report_of(hall, report_id):
+    """A report with rows of `hall` (another hall's report: 404), or None when none is asked for."""
+    if not report_id:
+        return None
+    return get_object_or_404(level1.reports_of(hall), pk=_int(report_id, "report"))
+
+
 class Level1View(Screen):
+    """Reads only: `?report=` compares with another report without saving the choice; opening the day's
+    record and choosing its report are POSTs (level1_open)."""
     template_name = "archive/level1.html"
     page_title = gettext_lazy("Level-1 audit")
     action = "audit.level1"
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
-        hall = scoped(self.request, Hall, self.kwargs["hall_id"], "audit.level1")
-        try:
-            day = datetime.date.fromisoformat(self.kwargs["day"])
-        except ValueError:
-            raise Http404 from None
+        hall, day = _hall_day(self.request, self.kwargs["hall_id"], self.kwargs["day"])
         kwargs = {k: v for k, v in kwargs.items() if k not in ("hall_id", "day")}
-        report_id = self.request.GET.get("report")
-        report = OperatorReport.objects.filter(pk=report_id).first() if report_id else None
-        audit = level1.open_audit(user, hall, day, report)
-        marks = {m.record_id: m for m in audit.marks.all()}
+        try:
+            report = _report_of(hall, self.request.GET.get("report"))
+        except ChainError:
+            raise Http404 from None
+        audit = level1.existing_audit(hall, day)
+        marks = {m.record_id: m for m in audit.marks.all()} if audit.pk else {}
         records = level1.day_records(audit).select_related("clerk").order_by("transaction_no")
         return super().get_context_data(
-            audit=audit, hall=hall, day=day, reconciliation=level1.reconciliation(audit),
-            rows=[(r, marks.get(r.pk)) for r in records], reports=OperatorReport.objects.all()[:20],
+            audit=audit, hall=hall, day=day, reconciliation=level1.reconciliation(audit, report),
+            shown_report=report.pk if report else audit.report_id,
+            rows=[(r, marks.get(r.pk)) for r in records], reports=level1.reports_of(hall)[:20],
             errors=ErrorEntry.objects.filter(record__in=records).select_related("record", "clerk"), **kwargs)
 
 
@@ -215,6 +230,13 @@ def daily_close(request):
     hall = scoped(request, Hall, request.POST.get("hall"), "dailyclose.run")
     counts = dailyclose.DailyClose(request.user, hall, _date(request.POST.get("day")), request).run()
     return _("Sorted: ownership %(ownership)d, general %(general)d, agreements %(agreement)d") % counts
+
+
+@action_view
+def level1_open(request, hall_id, day):
+    hall, day = _hall_day(request, hall_id, day)
+    level1.open_audit(request.user, hall, day, _report_of(hall, request.POST.get("report")), request)
+    return _("The level-1 audit record of %(hall)s on %(day)s is open.") % {"hall": hall.code, "day": day}
 
 
 @action_view

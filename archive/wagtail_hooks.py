@@ -14,7 +14,7 @@ class ActionMenuItem(MenuItem):
         self.action = action
 
     def is_shown(self, request):
-        return request.user.is_superuser or bool(access.grants(request.user, self.action))
+        return access.may(request.user, self.action)
 
 
 @hooks.register("register_admin_urls")

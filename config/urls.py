@@ -8,6 +8,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from org.admin_scope import site_history_urls
 from records.api import RecordViewSet
 from search.api import SearchAPIView
 
@@ -22,6 +23,7 @@ def healthz(request):
 urlpatterns = [
     path("healthz", healthz),
     path("i18n/setlang/", set_language, name="set_language"),
+    *site_history_urls(),  # Wagtail's site history, for those who manage the organisation only
     path("admin/", include(wagtailadmin_urls)),
     path("accounts/", include("handbook.urls")),
     path("documents/", include(wagtaildocs_urls)),

@@ -27,6 +27,9 @@ ACTIONS = {
     "record.correct": {R.CLERK, R.L1_AUDITOR, R.ARCHIVIST},
     "record.retry": {R.CLERK, R.L1_AUDITOR, R.KEEPER, R.ARCHIVIST},
     "record.export": {R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST, R.AUDITOR},
+    # importing the billing system's clerk operation report (DOMAIN.md: the level-1 auditor checks the day's
+    # files against it); only for halls inside the importer's scope, see records.reconcile
+    "report.import": {R.L1_AUDITOR, R.ARCHIVIST},
     # personal data: the full, unmasked ID number (every such view is logged, see org.pii)
     "pii.view_full": {R.L1_AUDITOR, R.ARCHIVIST},
     # the audit and handover chain (archive/), DOMAIN.md "The chain"
@@ -130,6 +133,17 @@ def _covers(grant, obj):
     if grant.scope == ScopeKind.HALL:
         return grant.hall_id == hall.pk
     return grant.branch_id == hall.branch_id
+
+
+def may(user, action):
+    """May `user` perform `action` anywhere at all (in some hall, some branch or city-wide)? The one answer
+    for menus, screens and exports before they narrow their objects by scope(); superusers may everything
+    except read unmasked personal data without a role that allows it."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser and not action.startswith("pii."):
+        return True
+    return bool(grants(user, action))
 
 
 def can(user, action, obj=None):

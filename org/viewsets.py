@@ -5,7 +5,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
 
 from . import forms
-from .admin_scope import LocalTimeIndexView, LocalTimeInspectView
+from .admin_scope import LocalTimeIndexView, LocalTimeInspectView, ReadOnlyViewSetMixin
 from .models import AuditEvent, Branch, Department, Hall, RoleAssignment
 
 
@@ -63,9 +63,9 @@ class OrganisationGroup(ModelViewSetGroup):
              RoleAssignmentViewSet("roleassignment"))
 
 
-class AuditEventViewSet(ModelViewSet):
-    """Read-only: the event log can be listed, filtered and inspected, never edited (no add/change/delete
-    permission exists for anyone, and PostgreSQL refuses UPDATE/DELETE)."""
+class AuditEventViewSet(ReadOnlyViewSetMixin, ModelViewSet):
+    """Read-only: the event log can be listed, filtered, exported and inspected; add, edit, delete, history
+    and usage are no URLs at all (not even for a superuser), and PostgreSQL refuses UPDATE/DELETE."""
 
     model = AuditEvent
     icon = "history"
@@ -74,7 +74,6 @@ class AuditEventViewSet(ModelViewSet):
     menu_label = _("Event log")
     menu_order = 900
     add_to_admin_menu = True
-    exclude_form_fields = []
     list_display = ["seq", "created_at", "actor_name", "action", "object_type", "object_id", "object_repr"]
     list_filter = {"action": ["exact", "startswith"], "actor_name": ["exact"], "object_type": ["exact"],
                    "object_id": ["exact"], "created_at": ["date__gte", "date__lte"]}
@@ -87,17 +86,3 @@ class AuditEventViewSet(ModelViewSet):
                    "details", "hash"]
     export_filename = "event-log"
     list_per_page = 50
-
-    # Not even a superuser (who has every permission) gets a way to add, edit or delete rows: the only URLs
-    # are the listing and the inspect view, and no view is told of the others.
-    read_only_urls = ("index", "index_results", "inspect")
-
-    def get_urlpatterns(self):
-        return [pattern for pattern in super().get_urlpatterns() if pattern.name in self.read_only_urls]
-
-    def get_common_view_kwargs(self, **kwargs):
-        none = {f"{name}_url_name": None for name in ("add", "edit", "delete", "history", "usage", "copy")}
-        return super().get_common_view_kwargs(**{**none, **kwargs})
-
-    def register_admin_url_finder(self):
-        pass  # the finder links to the edit view, which does not exist here

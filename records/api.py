@@ -2,7 +2,8 @@
 endpoint, for roles that may see it, and every such view logged.
 
 Uploads go through records.intake (the same checks as every other channel); retry and correction through
-records.transitions. Errors are {"error": message}; a duplicate upload also names "existing_id".
+records.transitions. Errors are {"error": message}; a duplicate upload also names "existing_id" when the
+caller may see that record (records.uploads); a file beyond the size limit is 413 before it is stored.
 """
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -17,7 +18,7 @@ from rest_framework.response import Response
 from org import access, pii
 from org.models import Hall
 
-from . import batch, intake, transitions
+from . import batch, intake, transitions, uploads
 from .models import Category, Page, Record
 
 
@@ -62,7 +63,10 @@ class RecordDetailSerializer(RecordSerializer):
 
 
 def _upload_form(request):
-    """(validated upload fields, None) or (None, error response): bad fields 400, another hall 403."""
+    """(validated upload fields, None) or (None, error response): too large 413, bad fields 400, another
+    hall 403."""
+    if too_large := uploads.refusal(request):
+        return None, _error(413, too_large)
     form = UploadSerializer(data=request.data)
     if not form.is_valid():
         return None, _error(400, _first_message(form.errors))
@@ -115,7 +119,7 @@ def _first_message(errors):
 
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
-UPLOAD_ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 409: DuplicateSerializer}
+UPLOAD_ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 409: DuplicateSerializer, 413: ErrorSerializer}
 LIST_FILTERS = [
     OpenApiParameter("hall", OpenApiTypes.STR, description="hall code"),
     OpenApiParameter("status", OpenApiTypes.STR, enum=Record.Status.values),
@@ -177,7 +181,9 @@ class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                                    request=request)
         except intake.IntakeError as exc:
             if exc.existing is not None:
-                return _error(409, exc.message, existing_id=exc.existing.pk)
+                message, existing = uploads.duplicate_answer(request.user, data["file"].name, exc.existing,
+                                                             exc.message, request)
+                return _error(409, message, existing_id=existing.pk if existing else None)
             return _error(400, exc.message)
         return self._detail(record.pk, status.HTTP_201_CREATED)
 
@@ -196,8 +202,9 @@ class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                                         category=data.get("category") or "", request=request)
         except intake.IntakeError as exc:
             return _error(400, exc.message)
+        refused = uploads.answer_refused(request.user, result.refused, request)
         body = {"records": [r.pk for r in result.records], "separators": result.separators,
-                "refused": [{"name": n, "error": m, "existing_id": e.pk if e else None} for n, m, e in result.refused]}
+                "refused": [{"name": n, "error": m, "existing_id": e.pk if e else None} for n, m, e in refused]}
         return Response(body, status=status.HTTP_201_CREATED if result.records else status.HTTP_400_BAD_REQUEST)
 
     @extend_schema(request=None, responses={200: RecordDetailSerializer, 409: ErrorSerializer, **ERRORS})

@@ -69,8 +69,17 @@ def tmp_dir():
     return folder
 
 
+def _too_large(name):
+    return IntakeError(_("%(name)s: the file is larger than %(limit)d MB")
+                       % {"name": name, "limit": max_file_bytes() // CHUNK})
+
+
 def stage(fileobj, name):
-    """Copy the upload to a temporary file while hashing it."""
+    """Copy the upload to a temporary file while hashing it. A file whose size is known (an upload) is
+    refused before a byte of it is read; any other stops at the limit while it is copied."""
+    known = getattr(fileobj, "size", None)
+    if isinstance(known, int) and known > max_file_bytes():
+        raise _too_large(name)
     digest = hashlib.sha256()
     size = 0
     fd, path = tempfile.mkstemp(prefix="intake-", dir=tmp_dir())
@@ -79,8 +88,7 @@ def stage(fileobj, name):
             while chunk := fileobj.read(CHUNK):
                 size += len(chunk)
                 if size > max_file_bytes():
-                    raise IntakeError(_("%(name)s: the file is larger than %(limit)d MB")
-                                      % {"name": name, "limit": max_file_bytes() // CHUNK})
+                    raise _too_large(name)
                 digest.update(chunk)
                 out.write(chunk)
     except BaseException:

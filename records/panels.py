@@ -23,7 +23,7 @@ class RecordsPanel(Component):
         self.user = user
 
     def render_html(self, parent_context=None):
-        if not access.grants(self.user, "record.view") and not self.user.is_superuser:
+        if not access.may(self.user, "record.view"):
             return ""  # handbook-only users: no panel
         return super().render_html(parent_context)
 

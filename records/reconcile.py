@@ -4,6 +4,10 @@ The report is a UTF-8 CSV with the header below. Each row is matched to a record
 the result lists matched records, report rows with no paper (paper missing), paper with no report row, and
 field mismatches naming the field. A file with any bad line is refused whole, every problem named by line,
 and nothing is stored.
+
+A report is imported only by someone who may `report.import`, and only with rows of halls inside their
+scope for it (a row of another hall, or of no hall at all, is a bad line). A report belongs to the halls of
+its rows: `visible_reports` lists only reports with a row of a hall the user may see.
 """
 import csv
 import datetime
@@ -11,6 +15,8 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone, translation
 
@@ -22,6 +28,10 @@ from .models import OperatorReport, Record, ReportRow
 
 HEADER = ["受理编号", "受理时间", "营业厅编码", "营业员工号", "业务类型", "服务号码", "客户姓名", "证件类型", "证件号码"]
 MAX_PROBLEMS = 50
+
+
+def max_report_bytes():
+    return getattr(settings, "RECONCILE_MAX_REPORT_BYTES", 20 * 1024 * 1024)
 
 
 class ReportError(Exception):
@@ -80,13 +90,52 @@ def parse(data):
     return rows
 
 
+def too_large():
+    limit = max_report_bytes()
+    shown = f"{limit / 2 ** 20:.1f} MB" if limit >= 2 ** 20 else f"{limit / 1024:.1f} KB"
+    return ReportError([f"文件超过允许的 {shown}，未导入"])
+
+
+def read_report(fileobj):
+    """The bytes of a report file, read in chunks and refused once past the limit (a known size first)."""
+    size = getattr(fileobj, "size", None)
+    if isinstance(size, int) and size > max_report_bytes():
+        raise too_large()
+    chunks, total = [], 0
+    while chunk := fileobj.read(1024 * 1024):
+        total += len(chunk)
+        if total > max_report_bytes():
+            raise too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _outside_scope(actor, rows):
+    """Problems for rows of halls the actor may not import for (None: the system, which may all)."""
+    if actor is None:
+        return []
+    allowed = set(access.visible(actor, Hall.objects.all(), "report.import").values_list("code", flat=True))
+    return [f"第 {row['line']} 行：营业厅编码“{row['营业厅编码']}”不在您可导入的营业厅内"
+            f"（可导入：{'、'.join(sorted(allowed)) or '无'}）"
+            for row in rows if row["营业厅编码"] not in allowed][:MAX_PROBLEMS]
+
+
 @transaction.atomic
 def import_report(actor, data, source_name, request=None):
+    """Store a report for `actor` (None: the system). Refuses the whole file when a line is bad or names a
+    hall outside the actor's `report.import` scope; PermissionDenied when the actor may import none."""
+    if actor is not None and not access.may(actor, "report.import"):
+        raise PermissionDenied("您无权导入营业员操作报表")
     digest = hashlib.sha256(data).hexdigest()
     existing = OperatorReport.objects.filter(sha256=digest).first()
     if existing:
-        raise ReportError([f"该报表已于 {timezone.localtime(existing.imported_at):%Y-%m-%d %H:%M} 导入（报表 #{existing.pk}）"])
+        known = actor is None or visible_reports(actor).filter(pk=existing.pk).exists()
+        raise ReportError([f"该报表已于 {timezone.localtime(existing.imported_at):%Y-%m-%d %H:%M} 导入"
+                           + (f"（报表 #{existing.pk}）" if known else "")])
     rows = parse(data)
+    problems = _outside_scope(actor, rows)
+    if problems:
+        raise ReportError(problems)
     report = OperatorReport.objects.create(source_name=source_name[:255], sha256=digest, imported_by=actor,
                                            row_count=len(rows))
     for row in rows:
@@ -97,6 +146,14 @@ def import_report(actor, data, source_name, request=None):
     auditlog.record("report.import", actor=actor, obj=report, request=request,
                     details={"rows": len(rows), "file": source_name, "sha256": digest})
     return report
+
+
+def visible_reports(user, action="record.view"):
+    """The reports with at least one row of a hall `user` may see for `action` (narrowed in the query)."""
+    if access.scope(user, action).everything:
+        return OperatorReport.objects.all()
+    codes = access.visible(user, Hall.objects.all(), action).values("code")
+    return OperatorReport.objects.filter(pk__in=ReportRow.objects.filter(hall_code__in=codes).values("report"))
 
 
 @dataclass

@@ -26,8 +26,8 @@ from org.admin_scope import ScopedIndexView, ScopedInspectView, ScopedViewSetMix
 from org.models import Hall, RoleAssignment
 from org.roles import Role
 
-from . import batch, intake, keyfields, reconcile, separator, transitions
-from .models import Category, OperatorReport, Record, Scan
+from . import batch, intake, keyfields, reconcile, separator, transitions, uploads
+from .models import Category, Record, Scan
 
 FIELD_LABELS = {
     "transaction_no": gettext_lazy("Transaction number"),
@@ -37,7 +37,6 @@ FIELD_LABELS = {
     "business_type": gettext_lazy("Business type"),
     "customer_name": gettext_lazy("Customer name"),
 }
-MAX_REPORT_BYTES = 20 * 1024 * 1024
 RETRYABLE = (Record.Status.OCR_FAILED, Record.Status.OCR_DONE)  # as transitions.retry_ocr allows
 
 
@@ -105,6 +104,9 @@ class RecordInspectView(ScopedInspectView):
 
 
 class RecordViewSet(ScopedViewSetMixin, ModelViewSet):
+    """List (scoped; export with record.export) and inspect only: a record is created by intake and changed
+    by its transitions, never by a generic form (ScopedViewSetMixin leaves no add/edit/delete/history/usage
+    URL)."""
     model = Record
     icon = "doc-full"
     menu_label = gettext_lazy("All customer files")
@@ -115,8 +117,6 @@ class RecordViewSet(ScopedViewSetMixin, ModelViewSet):
     inspect_view_enabled = True
     inspect_view_fields = ["transaction_no", "hall", "clerk", "business_date", "business_type", "customer_name",
                            "service_number", "id_type", "id_number", "status", "created_at"]
-    form_fields = ["hall", "clerk", "business_date", "transaction_no", "business_type", "customer_name",
-                   "service_number", "id_type", "id_number"]
     list_display = ["transaction_no", "hall", "business_date", "customer_name", "service_number",
                     Column("id_number_masked", label=gettext_lazy("ID number")), "status",
                     Column("flagged_summary", label=gettext_lazy("To check"))]
@@ -129,7 +129,6 @@ class RecordViewSet(ScopedViewSetMixin, ModelViewSet):
                        "get_category_display": gettext_lazy("Category"), "get_id_type_display": gettext_lazy("ID type"),
                        "get_status_display": gettext_lazy("Status")}
     export_filename = "records"
-    copy_view_enabled = False
 
 
 def _act(request, record, action, change, success, failure=str):
@@ -216,11 +215,19 @@ class UploadView(WagtailAdminTemplateMixin, TemplateView):
             endpoint=reverse("records_admin:upload_file"), messages_js=messages_js, **kwargs)
 
 
-def _fail(message, status, existing=None, user=None):
+def _fail(message, status, existing=None):
+    """A refusal as JSON; `existing` (a duplicate's record) only when the user may see it."""
     data = {"ok": False, "error": str(message), "existing_id": existing.pk if existing else None}
-    if existing and access.can(user, "record.view", existing):  # a link only to what the user may see
+    if existing:
         data["existing_url"] = inspect_url(existing)
     return JsonResponse(data, status=status)
+
+
+def _intake_failed(request, exc, name):
+    if exc.existing is None:
+        return _fail(exc.message, 400)
+    message, existing = uploads.duplicate_answer(request.user, name, exc.existing, exc.message, request)
+    return _fail(message, 400, existing)
 
 
 def _digits(value):
@@ -230,6 +237,8 @@ def _digits(value):
 @require_POST
 def upload_file(request):
     """One file of the upload screen → JSON."""
+    if too_large := uploads.refusal(request):
+        return _fail(too_large, 413)
     post = request.POST
     hall = Hall.objects.filter(pk=_digits(post.get("hall"))).first()
     if hall is None:
@@ -254,7 +263,7 @@ def upload_file(request):
     except PermissionDenied as exc:
         return _fail(exc, 403)
     except intake.IntakeError as exc:
-        return _fail(exc.message, 400, exc.existing, request.user)
+        return _intake_failed(request, exc, upload.name)
     return JsonResponse({"ok": True, "id": record.pk, "url": inspect_url(record)}, status=201)
 
 
@@ -265,11 +274,12 @@ def _split(request, hall, clerk, upload, category):
     except PermissionDenied as exc:
         return _fail(exc, 403)
     except intake.IntakeError as exc:
-        return _fail(exc.message, 400, exc.existing, request.user)
+        return _intake_failed(request, exc, upload.name)
+    refused = uploads.answer_refused(request.user, result.refused, request)
     return JsonResponse({
-        "ok": bool(result.records), "error": "；".join(message for _, message, _ in result.refused),
+        "ok": bool(result.records), "error": "；".join(message for _, message, _ in refused),
         "records": [{"id": r.pk, "url": inspect_url(r)} for r in result.records],
-        "refused": [{"name": name, "error": message} for name, message, _ in result.refused],
+        "refused": [{"name": name, "error": message} for name, message, _ in refused],
     }, status=201 if result.records else 400)
 
 
@@ -291,7 +301,7 @@ class ReconcileMixin(WagtailAdminTemplateMixin):
     header_icon = "tasks"
 
     def dispatch(self, request, *args, **kwargs):
-        if not (request.user.is_superuser or access.grants(request.user, "record.view")):
+        if not access.may(request.user, "record.view"):
             raise PermissionDenied(_("You may not reconcile customer files"))
         return super().dispatch(request, *args, **kwargs)
 
@@ -300,31 +310,39 @@ class ReconcileMixin(WagtailAdminTemplateMixin):
 
 
 class ReconcileView(ReconcileMixin, TemplateView):
+    """The reports the user may see, and the import (only for those who may `report.import`, only rows of
+    their halls; see records.reconcile)."""
     template_name = "records/reconcile.html"
     page_title = gettext_lazy("Reconciliation")
+    upload_limit = staticmethod(reconcile.max_report_bytes)  # read by records.uploads while the body arrives
 
     def get_context_data(self, **kwargs):
-        reports = OperatorReport.objects.select_related("imported_by")[:100]
-        return super().get_context_data(form=kwargs.pop("form", None) or ReportForm(), reports=reports, **kwargs)
+        user = self.request.user
+        reports = reconcile.visible_reports(user).select_related("imported_by")[:100]
+        return super().get_context_data(form=kwargs.pop("form", None) or ReportForm(), reports=reports,
+                                        may_import=access.may(user, "report.import"), **kwargs)
 
     def post(self, request):
-        form = ReportForm(request.POST, request.FILES)
-        problems = []
-        if form.is_valid():
+        if not access.may(request.user, "report.import"):
+            raise PermissionDenied(_("You may not import operator reports"))
+        problems, status = [], 400
+        if too_large := uploads.refusal(request):
+            problems, status, form = [too_large], 413, ReportForm()
+        else:
+            form = ReportForm(request.POST, request.FILES)
+        if not problems and form.is_valid():
             upload = form.cleaned_data["report"]
-            if upload.size > MAX_REPORT_BYTES:
-                problems = [_("The file is larger than %(limit)d MB") % {"limit": MAX_REPORT_BYTES // 2 ** 20}]
+            try:
+                report = reconcile.import_report(request.user, reconcile.read_report(upload), upload.name,
+                                                 request=request)
+            except reconcile.ReportError as exc:
+                problems = exc.problems
             else:
-                try:
-                    report = reconcile.import_report(request.user, upload.read(), upload.name, request=request)
-                except reconcile.ReportError as exc:
-                    problems = exc.problems
-                else:
-                    messages.success(request, _("Report imported: %(rows)d rows") % {"rows": report.row_count})
-                    return redirect("records_admin:reconcile_result", pk=report.pk)
+                messages.success(request, _("Report imported: %(rows)d rows") % {"rows": report.row_count})
+                return redirect("records_admin:reconcile_result", pk=report.pk)
         if problems:
             messages.error(request, _("The report was not imported; nothing was saved"))
-        return self.render_to_response(self.get_context_data(form=form, problems=problems))
+        return self.render_to_response(self.get_context_data(form=form, problems=problems), status=status)
 
 
 class ReconcileResultView(ReconcileMixin, TemplateView):
@@ -332,8 +350,8 @@ class ReconcileResultView(ReconcileMixin, TemplateView):
     page_title = gettext_lazy("Reconciliation result")
 
     @cached_property
-    def report(self):  # looked up only after ReconcileMixin's permission check
-        return get_object_or_404(OperatorReport, pk=self.kwargs["pk"])
+    def report(self):  # looked up only after ReconcileMixin's permission check; another hall's report: 404
+        return get_object_or_404(reconcile.visible_reports(self.request.user), pk=self.kwargs["pk"])
 
     def get_page_subtitle(self):
         return self.report.source_name

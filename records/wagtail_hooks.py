@@ -6,19 +6,19 @@ from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from org import access
 
 from . import admin_urls
-from .views import RecordViewSet, upload_halls
+from .views import RecordViewSet
 
 record_viewset = RecordViewSet("record")
 
 
 class UploadMenuItem(MenuItem):
     def is_shown(self, request):
-        return upload_halls(request.user).exists()
+        return access.may(request.user, "record.create")
 
 
 class ReconcileMenuItem(MenuItem):
     def is_shown(self, request):
-        return request.user.is_superuser or bool(access.grants(request.user, "record.view"))
+        return access.may(request.user, "record.view")
 
 
 @hooks.register("register_admin_viewset")

@@ -40,6 +40,7 @@ ENDPOINTS = [
     ("daily_close_run", lambda s: [], lambda s: {"hall": s["hall"].pk, "day": "2026-10-01"}, "clerk-H11",
      "l1-H11", "clerk-H12"),
     ("level1", lambda s: [s["hall"].pk, "2026-10-02"], None, "l1-H11", "keeper-H11", "l1-H12"),
+    ("level1_open", lambda s: [s["hall"].pk, "2026-10-03"], lambda s: {}, "l1-H11", "keeper-H11", "l1-H12"),
     ("level1_mark", lambda s: [s["audit"].pk], lambda s: {"record": s["record"].pk, "result": "passed"}, "l1-H11",
      "keeper-H11", "l1-H12"),
     ("level1_sign", lambda s: [s["audit"].pk], lambda s: {"password": PASSWORD}, "l1-H11", "clerk-H11", "l1-H12"),

@@ -32,6 +32,7 @@ EXPECTED = {
     "record.export": {"l1-H11", "keeper-H11", "auditor-B1", "marketing", "archivist", "admin",
                       "auditor-role-B2", "auditor-role-H31"},
     "pii.view_full": {"l1-H11", "archivist"},
+    "report.import": {"l1-H11", "archivist", "admin"},
     "record.correct": {"clerk-H11", "l1-H11", "archivist", "admin"},
     "record.retry": {"clerk-H11", "l1-H11", "keeper-H11", "archivist", "admin"},
     "handbook.unread_report": {"keeper-H11", "auditor-B1", "marketing", "admin"},

@@ -172,6 +172,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
+# Uploads beyond each view's limit are dropped while they are read, never held whole (records/uploads.py);
+# files above FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) stream to a temporary file, never into memory.
+FILE_UPLOAD_HANDLERS = ["records.uploads.LimitedUploadHandler",
+                        "django.core.files.uploadhandler.MemoryFileUploadHandler",
+                        "django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 # Watched intake folder (`manage.py watch_intake`): <hall code>/<clerk username>/<scans>.
 INTAKE_DIR = Path(env.get("INTAKE_DIR", str(VAR_DIR / "intake")))
 

@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from org.models import User
@@ -8,7 +9,8 @@ from records import reconcile
 
 
 class Command(BaseCommand):
-    help = "Import a clerk operation report (UTF-8 CSV from BOSS) and reconcile it with the customer files."
+    help = ("Import a clerk operation report (UTF-8 CSV from BOSS) and reconcile it with the customer files. "
+            "With --as, only a user who may import reports, and only rows of that user's halls.")
 
     def add_arguments(self, parser):
         parser.add_argument("file")
@@ -25,7 +27,10 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"没有用户 {options['username']}")
         try:
-            report = reconcile.import_report(actor, path.read_bytes(), path.name)
+            with path.open("rb") as fh:
+                report = reconcile.import_report(actor, reconcile.read_report(fh), path.name)
+        except PermissionDenied as error:
+            raise CommandError(f"报表未导入：{error}") from None
         except reconcile.ReportError as error:
             raise CommandError("报表未导入，未保存任何数据：\n  " + "\n  ".join(error.problems)) from None
         result = reconcile.reconcile_report(report, actor)
