@@ -1,8 +1,22 @@
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
 from wagtail import hooks
 
+from .token_views import ApiTokensView
 from .viewsets import AuditEventViewSet, OrganisationGroup
 
 
 @hooks.register("register_admin_viewset")
 def register_org_admin():
     return [OrganisationGroup(), AuditEventViewSet("auditevent")]
+
+
+@hooks.register("register_admin_urls")
+def register_token_urls():
+    return [path("api-tokens/", ApiTokensView.as_view(), name="org_api_tokens")]
+
+
+@hooks.register("register_account_menu_item")
+def api_tokens_menu_item(request):
+    return {"url": reverse("org_api_tokens"), "label": _("API tokens"),
+            "help_text": _("Make, see and revoke the tokens that let a program use the REST API as you.")}
