@@ -149,6 +149,7 @@ AXES_CLIENT_IP_CALLABLE = "org.lockout.client_ip"
 TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", 0)
 AXES_ENABLE_ADMIN = False  # Django's admin site is not mounted; see login_lockouts
 AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the event log already
 
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/admin/"
