@@ -166,3 +166,34 @@ def test_signature_screen_counts_and_shows_the_lockout(client, audit_ready, user
     # a user locked out by wrong signature passwords cannot sign in either
     client.logout()
     assert _post(client, "/admin/login/", "l1-H11", PASSWORD, addr="10.3.3.3").status_code == 429
+
+
+# --- the account's change-password form --------------------------------------------------------------
+
+def _change(client, old, new="another-pass-2027"):
+    return client.post("/admin/account/", {
+        "password-old_password": old, "password-new_password1": new, "password-new_password2": new,
+        # the other panels of the account page, as the browser sends them
+        "name_email-first_name": "三", "name_email-last_name": "张", "name_email-email": "z@example.com",
+        "locale-preferred_language": "zh-hans", "theme-theme": "system", "theme-contrast": "system",
+        "theme-density": "default"})
+
+
+def test_change_password_form_counts_the_old_password(client, users):
+    user = users("clerk-H11")
+    client.force_login(user)
+    for _ in range(LIMIT - 1):
+        response = _change(client, "wrong-guess-123")
+        assert response.status_code == 200  # the form again, with its error
+    response = _change(client, "wrong-guess-123")
+    assert response.status_code == 429
+    assert _change(client, PASSWORD).status_code == 429  # the right old password is refused now
+    assert users("clerk-H11").check_password(PASSWORD)  # unchanged
+    assert AuditEvent.objects.filter(action="auth.login_failed", actor_name="clerk-H11").count() == LIMIT + 1
+
+
+def test_change_password_form_still_changes_it(client, users):
+    client.force_login(users("keeper-H11"))
+    response = _change(client, PASSWORD)
+    assert response.status_code == 302
+    assert users("keeper-H11").check_password("another-pass-2027")

@@ -225,6 +225,10 @@ WAGTAILDOCS_EXTENSIONS = ["pdf", "tif", "tiff", "jpg", "jpeg", "png", "csv", "do
 # The handbook (handbook/): readers sign in on the site's own page; an edit during review is approved again.
 WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
 WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
+# The account's change-password panel is ours (org/wagtail_hooks.py): its old password counts towards the
+# lockout. Turning Wagtail's off would also turn off password reset, which stays as it was.
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = True
 
 # --- REST API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
