@@ -9,12 +9,16 @@ import ipaddress
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off, get_failure_limit
+from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Max, Sum
+from django.db import transaction
+from django.db.models import Max, Q, Sum
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from . import auditlog
 
 # The credential that marks an authenticate() made to sign a document (not a sign-in).
 SIGNING = "signing_document"
@@ -67,3 +71,33 @@ def lockout_response(request, original_response=None, credentials=None):
     if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"error": text}, status=429)
     return render(request, "org/lockout.html", {"message": text, "back": request.path}, status=429)
+
+
+def recent_failures():
+    """Failures within the cool-off, summed per user name and per address (each locks on its own):
+    [{"kind": "username"|"ip_address", "value", "failures", "last", "until" or None}]."""
+    recent = AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - get_cool_off())
+    rows = []
+    for field in ("username", "ip_address"):
+        for row in (recent.exclude(**{f"{field}__isnull": True}).values(field)
+                    .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time")).order_by(field)):
+            locked = row["failures"] >= settings.AXES_FAILURE_LIMIT
+            rows.append({"kind": field, "value": row[field], "failures": row["failures"], "last": row["last"],
+                         "until": row["last"] + get_cool_off() if locked else None})
+    return rows
+
+
+def unlock(username="", address="", everything=False, actor=None, actor_name=None, request=None):
+    """Forget the failures of a user name and/or an address (or all); logged. Returns the rows removed."""
+    where = Q() if everything else Q(pk__in=[])
+    if username:
+        where |= Q(username=username)
+    if address:
+        where |= Q(ip_address=address)
+    with transaction.atomic():
+        count = AccessAttempt.objects.filter(where).delete()[0]
+        auditlog.record("auth.lockout_reset", actor=actor, actor_name=actor_name,
+                        obj=("auth.user", "", username or ""), request=request,
+                        details={"username": username or "", "address": address or "", "all": bool(everything),
+                                 "rows": count})
+    return count

@@ -3,9 +3,12 @@ from functools import partial
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.account import ChangePasswordPanel
 
+from . import access
 from .forms import CountedPasswordChangeForm
+from .lockout_views import LockoutsView
 from .token_views import ApiTokensView
 from .viewsets import AuditEventViewSet, OrganisationGroup
 
@@ -17,7 +20,19 @@ def register_org_admin():
 
 @hooks.register("register_admin_urls")
 def register_token_urls():
-    return [path("api-tokens/", ApiTokensView.as_view(), name="org_api_tokens")]
+    return [path("api-tokens/", ApiTokensView.as_view(), name="org_api_tokens"),
+            path("login-lockouts/", LockoutsView.as_view(), name="org_lockouts")]
+
+
+class LockoutsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return access.can(request.user, "org.manage")
+
+
+@hooks.register("register_settings_menu_item")
+def lockouts_menu_item():
+    return LockoutsMenuItem(_("Sign-in lockouts"), reverse("org_lockouts"), name="login-lockouts", icon_name="lock",
+                            order=900)
 
 
 @hooks.register("register_account_menu_item")

@@ -1,17 +1,12 @@
 """`login_lockouts list` / `login_lockouts unlock (--user NAME | --address IP | --all)`: the operator's view of
-django-axes' failure counts, and lifting a lockout before its cool-off ends. Unlocking is written to the event
-log (axes' own axes_reset* commands work too, but leave no trace there)."""
+django-axes' failure counts, and lifting a lockout before its cool-off ends (also on the admin's 登录锁定
+screen). Unlocking is written to the event log (axes' own axes_reset* commands work too, but leave no trace)."""
 import getpass
 
-from axes.helpers import get_cool_off
-from axes.models import AccessAttempt
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
-from org import auditlog
+from org import lockout
 
 
 class Command(BaseCommand):
@@ -27,35 +22,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, verb, **options):
         if verb == "list":
-            return self._list()
-        return self._unlock(options.get("user"), options.get("address"), options.get("all"))
-
-    def _list(self):
-        """Failures within the cool-off, summed per user name and per address (each locks on its own)."""
-        recent = AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - get_cool_off())
-        lines = 0
-        for field, label in (("username", "user"), ("ip_address", "address")):
-            for row in (recent.exclude(**{f"{field}__isnull": True}).values(field)
-                        .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time")).order_by(field)):
-                locked = "LOCKED" if row["failures"] >= settings.AXES_FAILURE_LIMIT else ""
-                self.stdout.write(f"{label}\t{row[field]}\t{row['failures']}\t"
-                                  f"{timezone.localtime(row['last']):%Y-%m-%d %H:%M}\t{locked}")
-                lines += 1
-        if not lines:
-            self.stdout.write("no recent failures")
-
-    def _unlock(self, username, address, everything):
-        if not (username or address or everything):
+            rows = lockout.recent_failures()
+            for row in rows:
+                until = f"LOCKED until {timezone.localtime(row['until']):%Y-%m-%d %H:%M}" if row["until"] else ""
+                self.stdout.write(f"{row['kind']}\t{row['value']}\t{row['failures']}\t"
+                                  f"{timezone.localtime(row['last']):%Y-%m-%d %H:%M}\t{until}")
+            if not rows:
+                self.stdout.write("no recent failures")
+            return
+        if not (options.get("user") or options.get("address") or options.get("all")):
             raise CommandError("give --user, --address or --all")
-        where = Q() if everything else Q(pk__in=[])
-        if username:
-            where |= Q(username=username)
-        if address:
-            where |= Q(ip_address=address)
-        with transaction.atomic():
-            count = AccessAttempt.objects.filter(where).delete()[0]
-            auditlog.record("auth.lockout_reset", actor_name=f"shell:{getpass.getuser()}",
-                            obj=("auth.user", "", username or ""),
-                            details={"username": username or "", "address": address or "", "all": bool(everything),
-                                     "rows": count})
+        count = lockout.unlock(options.get("user"), options.get("address"), options.get("all"),
+                               actor_name=f"shell:{getpass.getuser()}")
         self.stdout.write(f"unlocked: {count} failure record(s) removed")
