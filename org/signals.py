@@ -4,7 +4,6 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-
 from knox.signals import token_expired
 
 from . import auditlog

@@ -40,3 +40,11 @@ def test_a_session_ends_after_a_working_day_and_with_the_browser(client, org_dem
     with time_machine.travel(timezone.now() + datetime.timedelta(hours=8, minutes=1), tick=False):
         response = client.get("/admin/")
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("variable,value", [("LOGIN_LOCKOUT_BY", "username,cookie"), ("LOGIN_FAILURE_LIMIT", "0"),
+                                            ("SESSION_HOURS", "0"), ("API_TOKEN_DAYS", "365")])
+def test_a_wrong_sign_in_setting_stops_startup(tmp_path, variable, value):
+    from tests.test_startup import _one_line_naming, manage
+
+    _one_line_naming(manage("check", env={"APP_VAR_DIR": str(tmp_path), variable: value}), variable)

@@ -126,10 +126,11 @@ SESSION_COOKIE_AGE = env.get_int("SESSION_HOURS", 8) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Password guessing: django-axes (org/lockout.py) ----------------------------------------------
-# Every authenticate() - the admin and handbook sign-in forms and signature password re-entry - counts
-# failures in the database (shared by every process); LOGIN_FAILURE_LIMIT failures lock the user name and,
-# separately, the client address for LOGIN_LOCKOUT_MINUTES after the last failure. `manage.py
-# login_lockouts` lists and lifts lockouts (logged); axes_reset* are axes' own commands.
+# Every authenticate() - the admin and handbook sign-in forms, the account's change-password form and
+# signature password re-entry - counts failures in the database (shared by every process);
+# LOGIN_FAILURE_LIMIT failures lock the user name and, separately, the client address for
+# LOGIN_LOCKOUT_MINUTES after the last failure. Admin → 设置 → 登录锁定 and `manage.py login_lockouts` list
+# and lift lockouts (logged); axes_reset* are axes' own commands.
 AXES_FAILURE_LIMIT = env.get_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.get_int("LOGIN_LOCKOUT_MINUTES", 15))
 # "username,ip_address": either one locks; "username+ip_address" would lock only the pair.
@@ -138,8 +139,10 @@ AXES_LOCKOUT_PARAMETERS = [p.split("+") if "+" in p else p
 for _part in AXES_LOCKOUT_PARAMETERS:
     if not set([_part] if isinstance(_part, str) else _part) <= {"username", "ip_address", "user_agent"}:
         raise ConfigError("LOGIN_LOCKOUT_BY", f"expected username, ip_address or a+b, got {_part!r}")
-if AXES_FAILURE_LIMIT < 1:
-    raise ConfigError("LOGIN_FAILURE_LIMIT", "must be at least 1")
+for _name, _value in (("LOGIN_FAILURE_LIMIT", AXES_FAILURE_LIMIT), ("SESSION_HOURS", SESSION_COOKIE_AGE),
+                      ("LOGIN_LOCKOUT_MINUTES", AXES_COOLOFF_TIME.total_seconds())):
+    if _value < 1:
+        raise ConfigError(_name, "must be at least 1")
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_RESET_ON_SUCCESS = False  # a success must not wipe the address's count of guesses at other users
 AXES_LOCKOUT_CALLABLE = "org.lockout.lockout_response"
@@ -244,8 +247,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
 }
 API_TOKEN_MAX_DAYS = env.get_int("API_TOKEN_MAX_DAYS", 90)
+API_TOKEN_DAYS = env.get_int("API_TOKEN_DAYS", 30)
+if not 1 <= API_TOKEN_DAYS <= API_TOKEN_MAX_DAYS:
+    raise ConfigError("API_TOKEN_DAYS", f"must be between 1 and API_TOKEN_MAX_DAYS ({API_TOKEN_MAX_DAYS})")
 REST_KNOX = {
-    "TOKEN_TTL": timedelta(days=env.get_int("API_TOKEN_DAYS", 30)),
+    "TOKEN_TTL": timedelta(days=API_TOKEN_DAYS),
     "AUTH_HEADER_PREFIX": "Token",
     "AUTO_REFRESH": False,
     "TOKEN_PREFIX": "hall_",
