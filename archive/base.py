@@ -23,6 +23,7 @@ def log(action, actor, obj, request=None, **details):
 
 class Transition:
     action = ""  # the org.access action the actor needs on scope_object()
+    signing = False  # True: the step is signed; self.password is verified first (archive/signatures.py)
 
     def __init__(self, actor, request=None):
         self.actor = actor
@@ -37,7 +38,21 @@ class Transition:
     def execute(self):
         raise NotImplementedError
 
+    def signing_document(self):
+        """What the event log names when the signing password is wrong."""
+        obj = self.scope_object()
+        if obj is None:
+            return {"step": self.action}
+        return {"type": f"{obj._meta.app_label}.{obj._meta.model_name}", "id": str(obj.pk),
+                "repr": str(obj)[:200], "step": self.action}
+
     def run(self):
+        if self.signing:
+            # Outside the transaction: a wrong password's count (django-axes) and log row must survive the
+            # refusal that rolls the step back.
+            from .signatures import verify_password
+
+            verify_password(self.actor, self.password, self.request, self.signing_document())
         with transaction.atomic():
             self.check()
             return self.execute()

@@ -33,6 +33,7 @@ class Give(Transition):
     """Base: create the form, sign it as giver."""
 
     kind = None
+    signing = True
 
     def __init__(self, actor, password, request=None):
         super().__init__(actor, request)
@@ -42,16 +43,12 @@ class Give(Transition):
     def action(self):
         return f"handover.{self.kind}.give"
 
-    def check(self):
-        super().check()
-        signatures.check_password(self.actor, self.password)
-
     def create(self, **fields):
         form = HandoverForm.objects.create(kind=self.kind, giver=self.actor, **fields)
         return form
 
     def finish(self, form):
-        signatures.sign(self.actor, self.password, form, "giver", self.request)
+        signatures.sign(self.actor, form, "giver", self.request)
         self.log("handover.give", form, kind=self.kind, figures=form.figures, replaces=form.replaces_id)
         return form
 
@@ -174,6 +171,8 @@ class GiveBranchMarketing(Give):
 
 
 class _Answer(Transition):
+    signing = True
+
     def __init__(self, actor, password, form, request=None):
         super().__init__(actor, request)
         self.password, self.form = password, form
@@ -187,7 +186,6 @@ class _Answer(Transition):
 
     def check(self):
         super().check()
-        signatures.check_password(self.actor, self.password)
         self.form = HandoverForm.objects.select_for_update().get(pk=self.form.pk)
         if self.form.status != F.GIVEN:
             raise ChainError(_("This form was already %(s)s.") % {"s": self.form.get_status_display()})
@@ -216,7 +214,7 @@ class Receive(_Answer):
     def execute(self):
         self.form.receiver, self.form.status = self.actor, F.ACCEPTED
         self.form.save(update_fields=["receiver", "status"])
-        signatures.sign(self.actor, self.password, self.form, "receiver", self.request)
+        signatures.sign(self.actor, self.form, "receiver", self.request)
         self._move(*self.NEXT[self.form.kind], holder=self.actor)
         self.log("handover.receive", self.form, kind=self.form.kind, figures=self.form.figures)
         return self.form
@@ -237,7 +235,7 @@ class Reject(_Answer):
     def execute(self):
         self.form.receiver, self.form.status, self.form.reason = self.actor, F.REJECTED, self.reason
         self.form.save(update_fields=["receiver", "status", "reason"])
-        signatures.sign(self.actor, self.password, self.form, "rejection", self.request, reason=self.reason)
+        signatures.sign(self.actor, self.form, "rejection", self.request, reason=self.reason)
         back = V.RETURNED if self.form.kind == K.HALL_BRANCH else None
         self._move(None, back, holder=self.form.giver)
         self.log("handover.return", self.form, kind=self.form.kind, reason=self.reason,

@@ -105,6 +105,7 @@ class Mark(Transition):
 
 class Sign(Transition):
     action = "audit.level1"
+    signing = True
 
     def __init__(self, actor, audit, password, notes="", request=None):
         super().__init__(actor, request)
@@ -115,7 +116,6 @@ class Sign(Transition):
 
     def check(self):
         super().check()
-        signatures.check_password(self.actor, self.password)
         self.audit = Level1Audit.objects.select_for_update().get(pk=self.audit.pk)
         if self.audit.signed_at:
             raise ChainError(_("The level-1 audit record of this day is already signed."))
@@ -129,7 +129,7 @@ class Sign(Transition):
             self.audit.notes = self.notes
         self.audit.auditor = self.actor
         self.audit.save(update_fields=["notes", "auditor"])
-        signature = signatures.sign(self.actor, self.password, self.audit, "auditor", self.request)
+        signature = signatures.sign(self.actor, self.audit, "auditor", self.request)
         self.audit.signed_at = signature.signed_at
         self.audit.save(update_fields=["signed_at"])
         return self.audit

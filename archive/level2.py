@@ -73,6 +73,7 @@ class Finish(Transition):
     """Sign the level-2 audit record: passed, or failed and the volume returned to the hall keeper."""
 
     action = "audit.level2"
+    signing = True
 
     def __init__(self, actor, audit, password, reason="", request=None):
         super().__init__(actor, request)
@@ -83,7 +84,6 @@ class Finish(Transition):
 
     def check(self):
         super().check()
-        signatures.check_password(self.actor, self.password)
         self.audit = Level2Audit.objects.select_for_update().get(pk=self.audit.pk)
         if self.audit.result != Level2Audit.Result.OPEN:
             raise ChainError(_("This level-2 audit is already signed."))
@@ -99,7 +99,7 @@ class Finish(Transition):
         self.audit.result = Level2Audit.Result.FAILED if self.failed else Level2Audit.Result.PASSED
         self.audit.reason = self.reason
         self.audit.save(update_fields=["result", "reason"])
-        signature = signatures.sign(self.actor, self.password, self.audit, "auditor", self.request)
+        signature = signatures.sign(self.actor, self.audit, "auditor", self.request)
         self.audit.signed_at = signature.signed_at
         self.audit.save(update_fields=["signed_at"])
         if not self.failed:

@@ -1,12 +1,22 @@
 """A signature is an authenticated act: the password is asked again, the time and a SHA-256 of the document's
-canonical content are stamped, and the event log gets the act. One signature per slot and document."""
+canonical content are stamped, and the event log gets the act. One signature per slot and document.
+
+The password goes through django.contrib.auth.authenticate() like a sign-in, so django-axes counts a wrong
+one and refuses a locked-out user, and the failure is logged with the document (org/signals.py). A
+transition verifies it before its transaction (archive/base.py), so the count and the log row of a
+failure are not rolled back with the refused step.
+"""
 import hashlib
 import json
 
+from django.contrib.auth import authenticate
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from org import lockout
 
 from .base import ChainError, log
 from .models import HandoverForm, Level1Audit, Level2Audit, Signature
@@ -46,13 +56,26 @@ def content_sha256(doc):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def check_password(user, password):
-    if not password or not user.check_password(password):
-        raise ChainError(_("Wrong password: nothing was signed. Enter your own login password to sign."))
+def verify_password(user, password, request=None, document=None):
+    """Raise ChainError unless `password` is the user's own and neither the user nor the address is locked.
+
+    `document` describes what is being signed for the event log: {"type", "id", "repr", "step"}."""
+    if request is None:  # the shell or a test: no address, the user name still counts
+        request = HttpRequest()
+    target = dict(document or {})
+    target.setdefault("type", "")
+    if password:
+        found = authenticate(request, username=user.get_username(), password=password,
+                             **{lockout.SIGNING: target})
+        if found is not None and found.pk == user.pk:
+            return
+    if getattr(request, "axes_locked_out", False):
+        raise ChainError(lockout.message(request, {"username": user.get_username()}))
+    raise ChainError(_("Wrong password: nothing was signed. Enter your own login password to sign."))
 
 
-def sign(user, password, doc, slot, request=None, **details):
-    check_password(user, password)
+def sign(user, doc, slot, request=None, **details):
+    """Stamp the signature; the caller has verified the password (Transition.run, verify_password)."""
     kind = document_type(doc)
     if Signature.objects.filter(document_type=kind, document_id=doc.pk, slot=slot).exists():
         raise ChainError(_("This document already carries that signature; it cannot be signed twice."))

@@ -1,9 +1,13 @@
-"""Event-log entries for logins and for every change to the organisation."""
+"""Event-log entries for logins, failed passwords (sign-in and signature), lockouts and API tokens, and for
+every change to the organisation."""
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from knox.signals import token_expired
 
 from . import auditlog
+from .lockout import SIGNING
 from .middleware import current_request, current_user
 from .models import Branch, Department, Hall, RoleAssignment, User
 
@@ -13,9 +17,31 @@ USER_FIELDS_LOGGED = ("username", "full_name", "employee_no", "is_active", "is_s
 
 @receiver(user_login_failed)
 def login_failed(sender, credentials, request=None, **kwargs):
-    username = str((credentials or {}).get("username", ""))[:150]
+    """Every failed authenticate(): a sign-in form, or a password re-entered to sign a document."""
+    credentials = credentials or {}
+    username = str(credentials.get("username", ""))[:150]
+    signing = credentials.get(SIGNING)
+    if signing is not None:
+        auditlog.record("signature.password_failed", actor_name=username,
+                        obj=(signing.get("type", ""), signing.get("id", ""), signing.get("repr", "")),
+                        details={"username": username, "step": signing.get("step", "")}, request=request)
+        return
     auditlog.record("auth.login_failed", actor_name=username, obj=("auth.user", "", username),
-                    details={"username": username}, request=request)
+                    details={"username": username, "path": getattr(request, "path", "")}, request=request)
+
+
+@receiver(user_locked_out)
+def locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
+    auditlog.record("auth.locked_out", actor_name=str(username or "")[:150],
+                    obj=("auth.user", "", str(username or "")),
+                    details={"username": username or "", "address": ip_address or "",
+                             "path": getattr(request, "path", "")}, request=request)
+
+
+@receiver(token_expired)
+def api_token_expired(sender, username, source=None, **kwargs):
+    auditlog.record("api_token.expired", actor_name="", obj=("knox.authtoken", "", str(username)),
+                    details={"username": username})
 
 
 @receiver(user_logged_in)

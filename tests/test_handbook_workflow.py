@@ -126,6 +126,7 @@ def test_v11_effective_tomorrow_keeps_v10_live_until_the_scheduler_runs(org_demo
 
     with time_machine.travel(tomorrow + datetime.timedelta(minutes=1)):
         job()
+        client.force_login(users("staff"))  # a day later: yesterday's session has ended (SESSION_HOURS)
         body = client.get(page.url).content.decode()
     assert "V1.1" in body and "新的目标" in body and "旧的目标" not in body
     rows = list(page.revision_log.order_by("effective_from"))

@@ -3,8 +3,7 @@ import io
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
-from rest_framework.authtoken.models import Token
-
+from org import tokens
 from org.models import AuditEvent
 from records.models import Record, Scan
 from tests.scans import FONT
@@ -88,10 +87,10 @@ def test_clerk_cannot_upload_for_another_hall(client, users):
 
 def test_token_auth_upload_and_anonymous_refused(client, users):
     assert upload(client, small_png()).status_code in (401, 403)
-    token = Token.objects.create(user=users("clerk-H11"))
-    response = upload(client, small_png(), token=token.key)
+    _, token = tokens.create(users("clerk-H11"))
+    response = upload(client, small_png(), token=token)
     assert response.status_code == 201
-    got = client.get(f"/api/records/{response.json()['id']}/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    got = client.get(f"/api/records/{response.json()['id']}/", HTTP_AUTHORIZATION=f"Token {token}")
     assert got.status_code == 200
 
 

@@ -3,6 +3,7 @@
 With no environment variables the app runs embedded: SQLite, files under var/media, database search and
 the django-tasks database backend. Each production service is switched on by its variable (see README).
 """
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -42,7 +43,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -65,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, so it turns a locked-out sign-in into the lockout page (org/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -114,13 +118,50 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "org.User"
 AUTHENTICATION_BACKENDS = [
+    # django-axes first: a locked-out user or address is refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "org.backends.RoleBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": env.get_int("PASSWORD_MIN_LENGTH", 10)}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sessions: one working day at most, and gone when the browser closes (shared counter PCs).
+SESSION_COOKIE_AGE = env.get_int("SESSION_HOURS", 8) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# --- Password guessing: django-axes (org/lockout.py) ----------------------------------------------
+# Every authenticate() - the admin and handbook sign-in forms, the account's change-password form and
+# signature password re-entry - counts failures in the database (shared by every process);
+# LOGIN_FAILURE_LIMIT failures lock the user name and, separately, the client address for
+# LOGIN_LOCKOUT_MINUTES after the last failure. Admin → 设置 → 登录锁定 and `manage.py login_lockouts` list
+# and lift lockouts (logged); axes_reset* are axes' own commands.
+AXES_FAILURE_LIMIT = env.get_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.get_int("LOGIN_LOCKOUT_MINUTES", 15))
+# "username,ip_address": either one locks; "username+ip_address" would lock only the pair.
+AXES_LOCKOUT_PARAMETERS = [p.split("+") if "+" in p else p
+                           for p in env.get_list("LOGIN_LOCKOUT_BY", ["username", "ip_address"])]
+for _part in AXES_LOCKOUT_PARAMETERS:
+    if not set([_part] if isinstance(_part, str) else _part) <= {"username", "ip_address", "user_agent"}:
+        raise ConfigError("LOGIN_LOCKOUT_BY", f"expected username, ip_address or a+b, got {_part!r}")
+for _name, _value in (("LOGIN_FAILURE_LIMIT", AXES_FAILURE_LIMIT), ("SESSION_HOURS", SESSION_COOKIE_AGE),
+                      ("LOGIN_LOCKOUT_MINUTES", AXES_COOLOFF_TIME.total_seconds())):
+    if _value < 1:
+        raise ConfigError(_name, "must be at least 1")
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_RESET_ON_SUCCESS = False  # a success must not wipe the address's count of guesses at other users
+AXES_LOCKOUT_CALLABLE = "org.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "org.lockout.client_ip"
+# Number of reverse proxies in front of the app that append to X-Forwarded-For; 0 = use the socket
+# address and ignore the header (a client could forge it).
+TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", 0)
+AXES_ENABLE_ADMIN = False  # Django's admin site is not mounted; see login_lockouts
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the event log already
+
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/admin/"
 
@@ -230,17 +271,33 @@ WAGTAILDOCS_SERVE_METHOD = "serve_view"
 # The handbook (handbook/): readers sign in on the site's own page; an edit during review is approved again.
 WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
 WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
+# The account's change-password panel is ours (org/wagtail_hooks.py): its old password counts towards the
+# lockout. Turning Wagtail's off would also turn off password reset, which stays as it was.
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = True
 
 # --- REST API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Hashed, expiring tokens made by each user on the admin's API-token screen (org/tokens.py).
+        # No BasicAuthentication: the API never takes a password.
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+}
+API_TOKEN_MAX_DAYS = env.get_int("API_TOKEN_MAX_DAYS", 90)
+API_TOKEN_DAYS = env.get_int("API_TOKEN_DAYS", 30)
+if not 1 <= API_TOKEN_DAYS <= API_TOKEN_MAX_DAYS:
+    raise ConfigError("API_TOKEN_DAYS", f"must be between 1 and API_TOKEN_MAX_DAYS ({API_TOKEN_MAX_DAYS})")
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+    "TOKEN_PREFIX": "hall_",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "营业厅客户资料系统 API",
