@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .auditlog_models import AuditEvent, ChainHead
+from .clientip import client_ip
 
 GENESIS = "0" * 64
 
@@ -57,7 +58,7 @@ def record(action, actor=None, obj=None, details=None, request=None, actor_name=
     name = actor_name or (actor.get_username() if actor is not None else "")
     ip = ""
     if request is not None:
-        ip = (request.META.get("REMOTE_ADDR") or "")[:45]
+        ip = (client_ip(request) or "")[:45]
     # Normalise details through JSON once so that what is hashed is what the database returns.
     clean_details = json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder, ensure_ascii=False))
     with transaction.atomic():

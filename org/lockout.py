@@ -5,8 +5,6 @@ user name or client address (settings: AXES_*). Here: which address a request co
 the entry our own reverse proxies appended), when a lockout ends, and the Chinese answer a locked-out
 sign-in gets. Signature password re-entry (archive/signatures.py) shows the same message in its own screen.
 """
-import ipaddress
-
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
@@ -22,22 +20,6 @@ from . import auditlog
 
 # The credential that marks an authenticate() made to sign a document (not a sign-in).
 SIGNING = "signing_document"
-
-
-def client_ip(request):
-    """The socket address; behind TRUSTED_PROXY_COUNT proxies, the address the outermost one appended to
-    X-Forwarded-For (entries further left are whatever the client sent and are never trusted)."""
-    remote = request.META.get("REMOTE_ADDR") or None
-    count = settings.TRUSTED_PROXY_COUNT
-    if count <= 0:
-        return remote
-    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
-    if len(hops) < count:
-        return remote
-    try:
-        return str(ipaddress.ip_address(hops[-count]))
-    except ValueError:
-        return remote
 
 
 def locked_until(request, credentials=None):

@@ -179,3 +179,13 @@ def test_concurrent_writers_keep_one_chain():
         thread.join()
     assert not errors
     assert auditlog.verify() == AuditEvent.objects.count() == 100
+
+
+def test_event_log_names_the_same_address_as_the_lockout(db, settings, rf):
+    """Behind a trusted reverse proxy the event log records the client's address, not the proxy's, and a
+    forged X-Forwarded-For entry further left is ignored (org.clientip, shared with django-axes)."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 10.1.2.3", REMOTE_ADDR="127.0.0.1")
+    assert auditlog.record("test.proxy", request=request).ip_address == "10.1.2.3"
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert auditlog.record("test.proxy", request=request).ip_address == "127.0.0.1"

@@ -154,7 +154,7 @@ for _name, _value in (("LOGIN_FAILURE_LIMIT", AXES_FAILURE_LIMIT), ("SESSION_HOU
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_RESET_ON_SUCCESS = False  # a success must not wipe the address's count of guesses at other users
 AXES_LOCKOUT_CALLABLE = "org.lockout.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "org.lockout.client_ip"
+AXES_CLIENT_IP_CALLABLE = "org.clientip.client_ip"
 # Number of reverse proxies in front of the app that append to X-Forwarded-For; 0 = use the socket
 # address and ignore the header (a client could forge it).
 TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", 0)
