@@ -36,12 +36,6 @@ SUBJECTS = {
 }
 
 
-class World(dict):
-    """name → {IN: object, OUT: object} or a single object; attribute access for readability."""
-
-    __getattr__ = dict.__getitem__
-
-
 def _users():
     demo.load()
     for username, spec in SUBJECTS.items():
@@ -52,10 +46,6 @@ def _users():
         RoleAssignment.objects.create(user=user, role=role, scope=scope,
                                       hall=Hall.objects.get(code=hall) if hall else None)
     return {u.username: u for u in User.objects.all()}
-
-
-def _find(model, **where):
-    return model.objects.filter(**where).order_by("pk").first()
 
 
 def _chain(users, scope):
@@ -144,15 +134,14 @@ def _wagtail_objects(admin):
 
 
 def build():
-    """The whole world; returns World(name → {IN: obj, OUT: obj} or obj) and the subjects (username → user
-    or None for anonymous)."""
+    """The whole world: (name → {IN: obj, OUT: obj} or one object, username → user or None for anonymous)."""
     _counter["n"] = 0
     everyone = _users()
 
     def users(username):
         return User.objects.get(username=username)
 
-    world = World()
+    world = {}
     chains = {scope: _chain(users, scope) for scope in (IN, OUT)}
     for name in chains[IN]:
         world[name] = {scope: chains[scope][name] for scope in (IN, OUT)}

@@ -116,18 +116,25 @@ class V:
 
 @dataclass
 class Rule:
-    """match: a URL name ("ns:name") or, when it contains a slash, a regular expression for the route.
-    who: an action of org/access.py or a function (user, obj) → bool. obj: the world's object (a key whose
-    value has an "in" and an "out" object, or a single object). get: the answer classes for a user who may,
-    when it is not "ok" ("post" = a POST-only endpoint: 405 for every signed-in admin user). public:
-    anonymous users get the page too. logged: the GET writes the event log (downloads, exports, unmasked
-    numbers); an action: only for the users it covers. post: (world, scope) → data for a POST that a user without `post_who` (default `who`) on
-    `post_obj` (default `obj`) must not get through: refused, and nothing changes. secret: (world key,
-    attribute, action): the out-of-scope object's text that a page must not show to a user whom the action
-    does not cover for that object. lookup: the action by which the view finds the object, when it is not
-    `post_who`: a user it covers may get the screen back with a message instead of a refusal. path: (world, obj) → the URL, for routes with unnamed groups. variants: more URLs of the same
-    pattern (V: a suffix with its own who, logged and get). optional: the patterns may be gone (removed
-    views): the rule is then unused without failing."""
+    """One expectation for one or more URL patterns.
+
+    match: a URL name ("ns:name") or, with a slash or a leading ^, a regular expression for the route.
+    who: an action of org/access.py, or a function (user, obj) → bool.
+    obj: the world's object the kwargs come from (a key with an "in" and an "out" object, or one object).
+    get: the answer classes for a user who may, when not "ok"; "post" = a POST-only endpoint (405 for
+        every signed-in admin user).
+    public: anonymous users get the page too.
+    logged: the GET writes the event log (downloads, exports, unmasked numbers); an action: only for the
+        users it covers.
+    post: (world, scope) → data for a POST that a user without `post_who` (default `who`) on `post_obj`
+        (default `obj`) must not get through: refused, and nothing changes.
+    lookup: the action by which the view finds the object, when not `post_who`: a user it covers may get
+        the screen back with a message instead of a refusal.
+    secret: (world key, attribute, action): the out-of-scope object's text that a page must not show to a
+        user whom the action does not cover for that object.
+    path: (world, obj) → the URL, for routes with unnamed groups.
+    variants: more URLs of the same pattern (V: a suffix with its own who, logged and get).
+    optional: the patterns may be gone (removed views): the rule may then match nothing."""
 
     match: str
     who: object
@@ -288,7 +295,8 @@ OWN_RULES = [
          post=lambda w, s: {"branch": w["branch"][s].pk, "year": 2026, "quarter": 4}),
     # search/admin_urls.py
     Rule("search_admin:search", "record.view"),
-    Rule("search_admin:export", "record.export", logged=True, path=lambda w, o: "/admin/search-records/export.csv?q=张三"),
+    Rule("search_admin:export", "record.export", logged=True,
+         path=lambda w, o: "/admin/search-records/export.csv?q=张三"),
     # the record viewset (records/views.py): listing, inspection and export; Wagtail's generic create, edit,
     # delete, history and usage views are not for records (a record changes only through its transitions)
     Rule("record:index", "record.view", secret=("record", "transaction_no", "record.view"),

@@ -8,6 +8,7 @@ may write the event log, and then they must), and a listing never shows another 
 """
 import contextlib
 import dataclasses
+import functools
 import re
 
 import pytest
@@ -29,6 +30,7 @@ NAMED_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")
 GROUP = re.compile(r"\((?!\?)(?P<body>[^)]*)\)")
 
 
+@functools.cache
 def debug_urlconf():
     """config/urls.py as it is with DEBUG on (`make run`): it adds the media pattern."""
     import importlib.util
@@ -150,6 +152,8 @@ class Writes:
 
 
 def body(response):
+    """The whole answer; a streamed one is read to its end, which closes it the way the test client expects
+    (closing it by hand would close the database connection inside the test's transaction)."""
     if response.streaming:
         return b"".join(response.streaming_content).decode("utf-8", "replace")
     return response.content.decode("utf-8", "replace")
@@ -169,6 +173,7 @@ def request(client, method, case, data=None):
 def check_get(client, who, user, case, world, failures):
     rule = case.rule
     response, tables, logged = request(client, "GET", case)
+    text = body(response)
     got, want = outcome(response), expected(rule, user, case.obj, case.area)
     where = f"GET {case.path} [{case.route}] as {who} ({case.scope or '-'})"
     if got not in want:
@@ -183,10 +188,9 @@ def check_get(client, who, user, case, world, failures):
     if rule.secret and got == "ok" and user is not None:
         key, attr, action = rule.secret
         hidden = world[key][OUT]
-        text = str(getattr(hidden, attr))
-        if not holds(action)(user, hidden) and text in body(response):
-            failures.append(f"{where}: shows {text!r} of {hidden!r}, outside the user's scope")
-    response.close()
+        marker = str(getattr(hidden, attr))
+        if not holds(action)(user, hidden) and marker in text:
+            failures.append(f"{where}: shows {marker!r} of {hidden!r}, outside the user's scope")
 
 
 def check_post(client, who, user, case, world, failures):
@@ -198,6 +202,7 @@ def check_post(client, who, user, case, world, failures):
     if user is not None and rule.allows_post(user, target):
         return
     response, tables, logged = request(client, "POST", case, rule.post(world, case.scope or IN))
+    body(response)
     got = outcome(response)
     where = f"POST {case.path} [{case.route}] as {who} ({case.scope or '-'})"
     refused = {"denied", "405", "login", "401"}
@@ -207,7 +212,6 @@ def check_post(client, who, user, case, world, failures):
         failures.append(f"{where}: expected a refusal (403/404/405 or sign-in), got {got} ({response.status_code})")
     if tables or logged:
         failures.append(f"{where}: a refused POST changed {sorted(tables)} ({logged} event-log rows)")
-    response.close()
 
 
 @pytest.mark.django_db(transaction=False)
