@@ -233,3 +233,14 @@ def test_every_url_as_every_role_in_and_out_of_scope(client):
             if case.rule.post and not case.variant:
                 check_post(client, who, user, case, world, failures)
     assert not failures, f"{len(failures)} answers differ from the permission matrix:\n" + "\n".join(failures)
+
+
+def test_api_urls_with_a_format_suffix_are_not_found_rather_than_an_error(org_demo, client, make_record):
+    """The router's ".json" twins of the record actions passed a `format` the actions do not take: a 500."""
+    record = make_record("H11")
+    client.force_login(org_demo["l1-H11"])
+    client.raise_request_exception = False
+    for path in (f"/api/records/{record.pk}/id-number.json", f"/api/records/{record.pk}.json",
+                 "/api/records.json"):
+        assert client.get(path).status_code == 404, path
+    assert client.post(f"/api/records/{record.pk}/retry.json").status_code == 404
