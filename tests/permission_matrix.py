@@ -123,7 +123,8 @@ class Rule:
     obj: the world's object the kwargs come from (a key with an "in" and an "out" object, or one object).
     get: the answer classes for a user who may, when not "ok"; "post" = a POST-only endpoint (405 for
         every signed-in admin user).
-    public: anonymous users get the page too.
+    public: anonymous users get the page too. anon: what anonymous users get instead, when it is neither
+        the sign-in page (or 401/403 from the API) nor the page.
     logged: the GET writes the event log (downloads, exports, unmasked numbers); an action: only for the
         users it covers.
     post: (world, scope) → data for a POST that a user without `post_who` (default `who`) on `post_obj`
@@ -142,6 +143,7 @@ class Rule:
     get: frozenset | str = OK
     kw: Callable | None = None
     public: bool = False
+    anon: frozenset | None = None
     logged: bool | str = False
     post: Callable | None = None
     post_who: object = None
@@ -178,6 +180,8 @@ def rule_for(rules, route, name):
 def expected(rule, user, obj, area):
     """The answer classes a GET should get."""
     if user is None:
+        if rule.anon is not None:
+            return rule.anon
         if rule.public:
             return rule.get if isinstance(rule.get, frozenset) else OK
         return frozenset({"401", "403", "denied"}) if area == "api" else frozenset({"login"})
@@ -371,7 +375,9 @@ SITE_RULES = [
     Rule(r"admin/\.\*/\$", nobody, obj="record", path=lambda w, o: "/admin/no-such-screen/",
          variants=tuple(V(lambda w, o, view=view: f"/admin/record/{view}/{o.pk}/")
                         for view in ("edit", "delete", "history", "history-results", "usage"))
-         + (V(lambda w, o: "/admin/record/new/"),)),
+         + (V(lambda w, o: "/admin/record/new/"), V(lambda w, o: "/admin/auditevent/new/"))
+         + tuple(V(lambda w, o, view=view: f"/admin/auditevent/{view}/{w['auditevent'].pk}/")
+                 for view in ("edit", "delete"))),
     # Wagtail's choosers and confirmations answer every admin user; they list only what the user may choose
     # (handbook pages and documents, readable by every role) and change nothing
     Rule(r"admin/(choose-[a-z-]+|embeds|documents/chooser|images/chooser|workflows/task_chooser)/.*", admin_user,
@@ -398,18 +404,21 @@ SITE_RULES = [
     Rule(r"admin/branch/(new|edit|delete|history|history-results|usage)/.*", sysadmin, obj="branch", get=ANY),
     # the event log: read-only, for the archivist and the system administrator; nobody edits it
     Rule(r"admin/auditevent/(|results/|inspect/.*)", "auditlog.view", kw=lambda w, o: {"pk": w["auditevent"].pk}),
-    Rule(r"admin/auditevent/(history|history-results|usage)/.*", "auditlog.view",
+    Rule(r"admin/auditevent/(history|history-results|usage)/.*", "auditlog.view", optional=True,
          kw=lambda w, o: {"pk": w["auditevent"].pk}, get=ANY),
-    Rule(r"admin/auditevent/(new|edit|delete)/.*", nobody, kw=lambda w, o: {"pk": w["auditevent"].pk}),
+    Rule(r"admin/auditevent/(new|edit|delete)/.*", nobody, optional=True, kw=lambda w, o: {"pk": w["auditevent"].pk},
+         note="removed views (then the catch-all's variants ask for them)"),
 ]
 
-# Only with DEBUG on (`make run`): uploaded files. Customer files are never served here, whoever asks and
-# however the path is spelt; they leave only through the scoped, logged download views.
+# Only on the embedded default (SERVE_MEDIA, `make run`): uploaded files. Customer files are never served
+# here, whoever asks and however the path is spelt; they leave only through the scoped, logged download
+# views. The handbook's images are served to its readers.
 MEDIA_RULES = [
-    Rule(r"\^media/.*", nobody, obj="record", public=True, get=DENIED,
-         path=lambda w, o: "/media/" + o.access_copy.name,
-         variants=(V(lambda w, o: "/media/./" + o.access_copy.name), V(lambda w, o: "/media/%2e/" + o.access_copy.name),
-                   V(lambda w, o: "/media/" + o.scans.get().master.name))),
+    Rule(r"\^media/.*", nobody, obj="record", anon=DENIED, path=lambda w, o: "/media/" + o.access_copy.name,
+         variants=tuple(V(lambda w, o, trick=trick: f"/media/{trick}{o.access_copy.name}")
+                        for trick in ("./", "%2e/", "%2E%2F", "/", "x/../", "images/../"))
+         + (V(lambda w, o: "/media/" + o.scans.get().master.name),
+            V(lambda w, o: "/media/" + w["image"].file.name, who="handbook.read"))),
 ]
 
 RULES = OWN_RULES + SITE_RULES + MEDIA_RULES

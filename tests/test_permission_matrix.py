@@ -32,11 +32,11 @@ GROUP = re.compile(r"\((?!\?)(?P<body>[^)]*)\)")
 
 @functools.cache
 def debug_urlconf():
-    """config/urls.py as it is with DEBUG on (`make run`): it adds the media pattern."""
+    """config/urls.py as on the embedded default (`make run`: DEBUG, SERVE_MEDIA), which may add patterns."""
     import importlib.util
     import sys
 
-    with override_settings(DEBUG=True):
+    with override_settings(DEBUG=True, SERVE_MEDIA=True):
         spec = importlib.util.find_spec("config.urls")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
@@ -45,7 +45,7 @@ def debug_urlconf():
 
 
 def all_patterns():
-    """(route, name, urlconf) of every pattern, the DEBUG-only ones with the URL conf that has them."""
+    """(route, name, urlconf) of every pattern; those only on the embedded default with its URL conf."""
     from django.urls import get_resolver
 
     seen = set()
