@@ -121,6 +121,7 @@ class Rule:
     match: a URL name ("ns:name") or, with a slash or a leading ^, a regular expression for the route.
     who: an action of org/access.py, or a function (user, obj) → bool.
     obj: the world's object the kwargs come from (a key with an "in" and an "out" object, or one object).
+    subject: the world's object `who` is asked about, when not `obj` (a report: the hall it is of).
     get: the answer classes for a user who may, when not "ok"; "post" = a POST-only endpoint (405 for
         every signed-in admin user).
     public: anonymous users get the page too. anon: what anonymous users get instead, when it is neither
@@ -140,6 +141,7 @@ class Rule:
     match: str
     who: object
     obj: str | None = None
+    subject: str | None = None
     get: frozenset | str = OK
     kw: Callable | None = None
     public: bool = False
@@ -246,7 +248,7 @@ OWN_RULES = [
     Rule("records_admin:master", "record.view", obj="scan", logged=True),
     Rule("records_admin:reconcile", "record.view", secret=("report", "source_name", "record.view"),
          note="the report list shows only reports of the user's halls"),
-    Rule("records_admin:reconcile_result", "record.view", obj="report"),
+    Rule("records_admin:reconcile_result", "record.view", obj="report", subject="hall"),
     # archive/admin_urls.py
     Rule("archive_admin:dashboard", "dashboard.view", secret=("volume", "number", "dashboard.view")),
     Rule("archive_admin:daily_close", "dailyclose.run"),
@@ -256,6 +258,8 @@ OWN_RULES = [
          kw=lambda w, o: {"hall_id": o.pk, "day": "2026-10-02"},
          variants=(V(lambda w, o: f"/admin/archive/level1/hall/{o.pk}/day/2026-10-01/"),),
          note="the variant is a day whose audit is not open yet: looking at it opens nothing"),
+    Rule("archive_admin:level1_open", "audit.level1", obj="hall", get="post", optional=True,
+         kw=lambda w, o: {"hall_id": o.pk, "day": "2026-10-01"}, post=lambda w, s: {}),
     Rule("archive_admin:level1_mark", "audit.level1", obj="level1", get="post",
          post=lambda w, s: {"record": w["record"][s].pk, "result": "passed"}),
     Rule("archive_admin:level1_sign", "audit.level1", obj="level1", get="post",
@@ -396,6 +400,8 @@ SITE_RULES = [
     Rule(r"admin/(documents|images)/(?!chooser/).*", superuser, get=ANY),
     # the system administrator
     Rule(r"admin/reports/site-history/.*", sysadmin, note="Wagtail's log of every model change"),
+    Rule("org_lockouts", sysadmin, optional=True, post=lambda w, s: {"kind": "username", "value": "clerk-H11"}),
+    Rule("org_api_tokens", admin_user, optional=True, note="each user's own API tokens"),
     Rule(r"admin/(users|groups|department)/.*", sysadmin, get=ANY, kw=lambda w, o: {"pk": w["group"].pk}),
     Rule(r"admin/roleassignment/.*", sysadmin, obj="roleassignment", get=ANY),
     Rule(r"admin/(hall|branch)/(|results/)", "org.view",

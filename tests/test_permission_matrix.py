@@ -97,6 +97,7 @@ class Case:
     path: str
     urlconf: str | None
     variant: bool = False
+    subject: object = None  # what `who` is asked about: the rule's subject, else obj
 
 
 def cases(world, failures):
@@ -110,6 +111,7 @@ def cases(world, failures):
         scoped = rule.obj is not None and isinstance(world[rule.obj], dict)
         for scope in (IN, OUT) if scoped else (None,):
             obj = world[rule.obj][scope] if scoped else world[rule.obj] if rule.obj else None
+            subject = world[rule.subject][scope] if rule.subject else obj
             if rule.path:
                 path = rule.path(world, obj)
             else:
@@ -128,7 +130,7 @@ def cases(world, failures):
                 failures.append(f"{path}: built for pattern {route} but resolves to {found}")
                 continue
             for url, variant in variants:
-                yield Case(variant, route, area, scope, obj, url, urlconf, variant is not rule)
+                yield Case(variant, route, area, scope, obj, url, urlconf, variant is not rule, subject)
 
 
 def _variant_path(path, variant, world, obj):
@@ -174,11 +176,11 @@ def check_get(client, who, user, case, world, failures):
     rule = case.rule
     response, tables, logged = request(client, "GET", case)
     text = body(response)
-    got, want = outcome(response), expected(rule, user, case.obj, case.area)
+    got, want = outcome(response), expected(rule, user, case.subject, case.area)
     where = f"GET {case.path} [{case.route}] as {who} ({case.scope or '-'})"
     if got not in want:
         failures.append(f"{where}: expected {'/'.join(sorted(want))}, got {got} ({response.status_code})")
-    may_log = got == "ok" and (rule.logged is True or bool(rule.logged) and holds(rule.logged)(user, case.obj))
+    may_log = got == "ok" and (rule.logged is True or bool(rule.logged) and holds(rule.logged)(user, case.subject))
     if tables - (LOG_TABLES if may_log else set()):
         failures.append(f"{where}: a GET wrote to {sorted(tables)}")
     if logged and not may_log:
