@@ -13,7 +13,6 @@ from records.api import RecordViewSet
 from search.api import SearchAPIView
 
 
-
 class Router(DefaultRouter):
     include_format_suffixes = False  # no "/records/1/retry.json" twins: the actions take no format (a 500)
 
