@@ -404,8 +404,9 @@ SITE_RULES = [
     Rule("org_api_tokens", admin_user, optional=True, note="each user's own API tokens"),
     Rule(r"admin/(users|groups|department)/.*", sysadmin, get=ANY, kw=lambda w, o: {"pk": w["group"].pk}),
     Rule(r"admin/roleassignment/.*", sysadmin, obj="roleassignment", get=ANY),
-    Rule(r"admin/(hall|branch)/(|results/)", "org.view",
-         secret=("hall", "name", "org.view"), note="the organisation as far as the user's scope reaches"),
+    Rule(r"admin/hall/(|results/)", "org.view", secret=("hall", "name", "org.view"),
+         note="the organisation as far as the user's scope reaches"),
+    Rule(r"admin/branch/(|results/)", "org.view", secret=("branch", "name", "org.view")),
     Rule(r"admin/hall/(new|edit|delete|history|history-results|usage)/.*", sysadmin, obj="hall", get=ANY),
     Rule(r"admin/branch/(new|edit|delete|history|history-results|usage)/.*", sysadmin, obj="branch", get=ANY),
     # the event log: read-only, for the archivist and the system administrator; nobody edits it
