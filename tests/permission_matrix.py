@@ -135,8 +135,7 @@ class Rule:
     secret: (world key, attribute, action): the out-of-scope object's text that a page must not show to a
         user whom the action does not cover for that object.
     path: (world, obj) → the URL, for routes with unnamed groups.
-    variants: more URLs of the same pattern (V: a suffix with its own who, logged and get).
-    optional: the patterns may be gone (removed views): the rule may then match nothing."""
+    variants: more URLs of the same pattern (V: a suffix with its own who, logged and get)."""
 
     match: str
     who: object
@@ -154,7 +153,6 @@ class Rule:
     secret: tuple | None = None
     path: Callable | None = None
     variants: tuple = ()
-    optional: bool = False
     note: str = ""
 
     def allows(self, user, obj):
@@ -258,7 +256,7 @@ OWN_RULES = [
          kw=lambda w, o: {"hall_id": o.pk, "day": "2026-10-02"},
          variants=(V(lambda w, o: f"/admin/archive/level1/hall/{o.pk}/day/2026-10-01/"),),
          note="the variant is a day whose audit is not open yet: looking at it opens nothing"),
-    Rule("archive_admin:level1_open", "audit.level1", obj="hall", get="post", optional=True,
+    Rule("archive_admin:level1_open", "audit.level1", obj="hall", get="post",
          kw=lambda w, o: {"hall_id": o.pk, "day": "2026-10-01"}, post=lambda w, s: {}),
     Rule("archive_admin:level1_mark", "audit.level1", obj="level1", get="post",
          post=lambda w, s: {"record": w["record"][s].pk, "result": "passed"}),
@@ -305,14 +303,11 @@ OWN_RULES = [
     Rule("search_admin:search", "record.view"),
     Rule("search_admin:export", "record.export", logged=True,
          path=lambda w, o: "/admin/search-records/export.csv?q=张三"),
-    # the record viewset (records/views.py): listing, inspection and export; Wagtail's generic create, edit,
-    # delete, history and usage views are not for records (a record changes only through its transitions)
+    # the record viewset (records/views.py): listing, inspection and export only (see the catch-all below)
     Rule("record:index", "record.view", secret=("record", "transaction_no", "record.view"),
          variants=(V("?export=csv", "record.export", logged=True),)),
     Rule("record:index_results", "record.view", secret=("record", "transaction_no", "record.view")),
     Rule("record:inspect", "record.view", obj="record", variants=(V("?reveal=1", logged="pii.view_full"),)),
-    Rule(r"admin/record/(new|edit|delete|history|history-results|usage)/.*", nobody, obj="record", optional=True,
-         note="Wagtail's generic record views are removed (then the catch-all's variants ask for them)"),
     # the REST API (config/urls.py, records/api.py, search/api.py)
     Rule("api-schema", authenticated),
     Rule("api-search", authenticated, path=lambda w, o: f"/api/search/?q={w['record']['out'].transaction_no}",
@@ -376,17 +371,18 @@ SITE_RULES = [
     Rule("wagtailadmin_logout", admin_user, get=frozenset({"405", "redirect"})),
     Rule(r"admin/(dismissibles|editing-sessions|block-preview|tag-autocomplete)/.*", admin_user, get=ANY),
     Rule(r"admin/api/main/.*", admin_user, get=ANY, kw=lambda w, o: {"pk": w["procedure"].pk}),
+    # Wagtail's catch-all (404); its variants are the generic record and event-log views that must not exist
+    # (a record changes only through its transitions; nobody edits the event log, not even a superuser)
     Rule(r"admin/\.\*/\$", nobody, obj="record", path=lambda w, o: "/admin/no-such-screen/",
          variants=tuple(V(lambda w, o, view=view: f"/admin/record/{view}/{o.pk}/")
                         for view in ("edit", "delete", "history", "history-results", "usage"))
          + (V(lambda w, o: "/admin/record/new/"), V(lambda w, o: "/admin/auditevent/new/"))
          + tuple(V(lambda w, o, view=view: f"/admin/auditevent/{view}/{w['auditevent'].pk}/")
-                 for view in ("edit", "delete"))),
+                 for view in ("edit", "delete", "history", "usage"))),
     # Wagtail's choosers and confirmations answer every admin user; they list only what the user may choose
     # (handbook pages and documents, readable by every role) and change nothing
     Rule(r"admin/(choose-[a-z-]+|embeds|documents/chooser|images/chooser|workflows/task_chooser)/.*", admin_user,
-         get=ANY,
-         kw=lambda w, o: {"pk": w["document"].pk}),
+         get=ANY, kw=lambda w, o: {"pk": w["document"].pk}),
     Rule(r"admin/pages/(create/.*|workflow/confirm_cancellation/.*|<int:page_to_move_id>/move/.*/confirm/)",
          admin_user, get=ANY),
     # the handbook's editors (Wagtail groups made from the author, office, GM and department head roles)
@@ -400,8 +396,8 @@ SITE_RULES = [
     Rule(r"admin/(documents|images)/(?!chooser/).*", superuser, get=ANY),
     # the system administrator
     Rule(r"admin/reports/site-history/.*", sysadmin, note="Wagtail's log of every model change"),
-    Rule("org_lockouts", sysadmin, optional=True, post=lambda w, s: {"kind": "username", "value": "clerk-H11"}),
-    Rule("org_api_tokens", admin_user, optional=True, note="each user's own API tokens"),
+    Rule("org_lockouts", sysadmin, post=lambda w, s: {"kind": "username", "value": "clerk-H11"}),
+    Rule("org_api_tokens", admin_user, note="each user's own API tokens"),
     Rule(r"admin/(users|groups|department)/.*", sysadmin, get=ANY, kw=lambda w, o: {"pk": w["group"].pk}),
     Rule(r"admin/roleassignment/.*", sysadmin, obj="roleassignment", get=ANY),
     Rule(r"admin/hall/(|results/)", "org.view", secret=("hall", "name", "org.view"),
@@ -411,10 +407,6 @@ SITE_RULES = [
     Rule(r"admin/branch/(new|edit|delete|history|history-results|usage)/.*", sysadmin, obj="branch", get=ANY),
     # the event log: read-only, for the archivist and the system administrator; nobody edits it
     Rule(r"admin/auditevent/(|results/|inspect/.*)", "auditlog.view", kw=lambda w, o: {"pk": w["auditevent"].pk}),
-    Rule(r"admin/auditevent/(history|history-results|usage)/.*", "auditlog.view", optional=True,
-         kw=lambda w, o: {"pk": w["auditevent"].pk}, get=ANY),
-    Rule(r"admin/auditevent/(new|edit|delete)/.*", nobody, optional=True, kw=lambda w, o: {"pk": w["auditevent"].pk},
-         note="removed views (then the catch-all's variants ask for them)"),
 ]
 
 # Only on the embedded default (SERVE_MEDIA, `make run`): uploaded files. Customer files are never served
