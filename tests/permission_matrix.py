@@ -212,10 +212,6 @@ def common_kwargs(world):
     }
 
 
-def _pk(world, obj):
-    return {"pk": obj.pk}
-
-
 def record_post(world, scope):
     return {"field": "customer_name", "value": "李四"}
 
