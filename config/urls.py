@@ -12,7 +12,12 @@ from org.admin_scope import site_history_urls
 from records.api import RecordViewSet
 from search.api import SearchAPIView
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    include_format_suffixes = False  # no "/records/1/retry.json" twins: the actions take no format (a 500)
+
+
+router = Router()
 router.register("records", RecordViewSet, basename="record")
 
 

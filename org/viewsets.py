@@ -4,7 +4,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
 
-from . import forms
+from . import access, forms
 from .admin_scope import LocalTimeIndexView, LocalTimeInspectView, ReadOnlyViewSetMixin
 from .models import AuditEvent, Branch, Department, Hall, RoleAssignment
 
@@ -14,8 +14,16 @@ class UserViewSet(WagtailUserViewSet):
         return forms.UserEditForm if for_update else forms.UserCreationForm
 
 
+class OrganisationIndexView(LocalTimeIndexView):
+    """Branches and halls as far as the user's org.view reaches (a clerk: their own hall and its branch)."""
+
+    def get_base_queryset(self):
+        return access.visible(self.request.user, super().get_base_queryset(), "org.view")
+
+
 class BranchViewSet(ModelViewSet):
     model = Branch
+    index_view_class = OrganisationIndexView
     icon = "site"
     menu_label = _("Branch")
     form_fields = ["code", "name"]
@@ -26,6 +34,7 @@ class BranchViewSet(ModelViewSet):
 
 class HallViewSet(ModelViewSet):
     model = Hall
+    index_view_class = OrganisationIndexView
     icon = "home"
     menu_label = _("Hall")
     form_fields = ["code", "name", "branch", "kind", "active"]

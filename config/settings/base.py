@@ -303,6 +303,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "营业厅客户资料系统 API",
     "VERSION": "1.0",
     "PREPROCESSING_HOOKS": ["config.api.only_our_api"],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # the schema is for signed-in users
 }
 
 LOGGING = {
