@@ -42,6 +42,16 @@ def users(org_demo):
 
 
 @pytest.fixture
+def login(client, users):
+    """login("clerk-H11") → the test client signed in as that demo user."""
+    def as_user(username):
+        client.force_login(users(username))
+        return client
+
+    return as_user
+
+
+@pytest.fixture
 def make_record(org_demo):
     from org.models import Hall
     from records.models import Record

@@ -21,15 +21,6 @@ REMOVED = ["new/", "edit/{pk}/", "delete/{pk}/", "history/{pk}/", "history-resul
            "copy/{pk}/"]
 
 
-@pytest.fixture
-def login(client, users):
-    def as_user(username):
-        client.force_login(users(username))
-        return client
-
-    return as_user
-
-
 @pytest.mark.parametrize("username", ["clerk-H11", "archivist", "admin"])
 @pytest.mark.parametrize("viewset", ["record", "auditevent"])
 def test_generic_views_that_write_or_cross_scope_do_not_exist(login, make_record, username, viewset):

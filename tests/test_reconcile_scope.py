@@ -27,15 +27,6 @@ def data(*lines):
     return ("\n".join([HEADER, *lines]) + "\n").encode("utf-8")
 
 
-@pytest.fixture
-def login(client, users):
-    def as_user(username):
-        client.force_login(users(username))
-        return client
-
-    return as_user
-
-
 def post_report(client, content, name="boss.csv"):
     return client.post(reverse("records_admin:reconcile"), {"report": SimpleUploadedFile(name, content, "text/csv")})
 

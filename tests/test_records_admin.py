@@ -34,15 +34,6 @@ def zh(message, **values):
         return gettext(message) % values
 
 
-@pytest.fixture
-def login(client, users):
-    def as_user(username):
-        client.force_login(users(username))
-        return client
-
-    return as_user
-
-
 def post_file(client, users, data, name, hall="H11", clerk="clerk-H11", **extra):
     fields = {"hall": Hall.objects.get(code=hall).pk, "clerk": users(clerk).pk,
               "file": SimpleUploadedFile(name, data), **extra}

@@ -36,15 +36,6 @@ def noisy_png(nbytes):
     return buffer.getvalue()
 
 
-@pytest.fixture
-def login(client, users):
-    def as_user(username):
-        client.force_login(users(username))
-        return client
-
-    return as_user
-
-
 def screen_upload(client, users, data, name="a.png", hall="H11", clerk="clerk-H11"):
     return client.post(reverse("records_admin:upload_file"), {
         "hall": Hall.objects.get(code=hall).pk, "clerk": users(clerk).pk, "file": SimpleUploadedFile(name, data)})
