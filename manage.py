@@ -12,11 +12,17 @@ def main():
     from config.env import ConfigError
 
     try:
-        if len(sys.argv) > 1 and sys.argv[1] in startup.SERVING_COMMANDS:
+        command = sys.argv[1] if len(sys.argv) > 1 else "help"
+        if command in startup.SERVING_COMMANDS:
             import django
 
             django.setup()
             startup.check_services()
+        elif command not in startup.NO_DATA_COMMANDS and not command.startswith("-"):
+            import django
+
+            django.setup()
+            startup.check_pii_key(database_required=False)
         execute_from_command_line(sys.argv)
     except ConfigError as error:
         startup.fail(error)

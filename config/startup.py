@@ -1,8 +1,9 @@
 """Start-up checks: a wrong setting stops the app with one line naming the variable.
 
 Malformed values are caught while settings load (config.env). This module checks what can only be seen
-by trying: that the database and the S3 buckets answer, and that the app's database role cannot rewrite
-the event log. Elasticsearch is deliberately not checked: the app works on while it is down and the
+by trying: that the database and the S3 buckets answer, that the app's database role cannot rewrite
+the event log, and that PII_KEY is the key the database was written with (org/keycheck.py: web, worker and
+every manage.py command that uses the data). Elasticsearch is deliberately not checked: the app works on while it is down and the
 search outbox catches up later.
 """
 import sys
@@ -11,6 +12,10 @@ from config.env import ConfigError
 
 # manage.py commands that start long-running work or change the database
 SERVING_COMMANDS = {"runserver", "db_worker", "migrate", "load_demo", "run_worker"}
+# commands that never read or write the app's data: no key check (they run at image build, without a database)
+NO_DATA_COMMANDS = {"help", "version", "compilemessages", "makemessages", "collectstatic", "makemigrations",
+                    "squashmigrations", "sqlmigrate", "showmigrations", "diffsettings", "dbshell", "test",
+                    "startapp", "startproject", "sendtestemail"}
 
 
 def _short(exc):
@@ -95,9 +100,30 @@ def check_anchor_bucket():
               "anchors there are not write-once (create the bucket with object lock)", file=sys.stderr)
 
 
+def check_pii_key(database_required=True):
+    """PII_KEY must be the key the database was written with. Other commands (database_required=False)
+    leave an unreachable database to the command itself."""
+    from org import keycheck
+
+    if not database_required:
+        from django.db import connections
+
+        try:
+            connections["default"].ensure_connection()
+        except Exception:
+            return
+    try:
+        keycheck.check()
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError("DATABASE_URL", f"cannot read the key check value ({_short(exc)})") from None
+
+
 def check_services():
     check_database()
     check_database_role()
+    check_pii_key()
     check_storage()
     check_anchor_bucket()
 

@@ -139,3 +139,15 @@ class RoleAssignment(models.Model):
 
     def __str__(self):
         return f"{self.user.username}: {self.get_role_display()} @ {self.scope_label()}"
+
+
+class KeyCheck(models.Model):
+    """A check value of a key the database's data depends on (org/keycheck.py), never the key itself: a
+    process with another key (another machine without PII_KEY, a typo) refuses to start."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    value = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("key check value")

@@ -4,7 +4,9 @@ mask_text() masks every ID-like run of digits inside free text (OCR text): what 
 snippets and every search result are built from. Its rule is written down at the function.
 
 The key comes from PII_KEY (base64 of 32 bytes). The embedded default generates one into var/pii.key,
-which is never committed. From that one secret two keys are derived: one for AES-GCM encryption, one
+which is never committed. Every machine of one deployment needs the same key: the database remembers a
+check value of the key it was written with and a process with another key refuses to start
+(org/keycheck.py). From that one secret two keys are derived: one for AES-GCM encryption, one
 for the HMAC-SHA256 lookup hash, so the hash cannot be used to decrypt and vice versa.
 """
 import base64
@@ -54,6 +56,12 @@ def _keys(master_fingerprint):
 
 def keys():
     return _keys(settings.PII_KEY or str(settings.PII_KEY_FILE))
+
+
+def key_check_value():
+    """A fingerprint of the key, stored in the database (org/keycheck.py): HMAC of a fixed label under the
+    derived lookup key, so it tells two keys apart without revealing either."""
+    return hmac.new(keys()[1], b"pii-key-check-v1", hashlib.sha256).hexdigest()
 
 
 def normalise_id(value):
