@@ -17,13 +17,15 @@ def main():
             import django
 
             django.setup()
-            startup.check_services()
+            startup.check_services(pii_key=command != "migrate")
         elif command not in startup.NO_DATA_COMMANDS and not command.startswith("-"):
             import django
 
             django.setup()
             startup.check_pii_key(database_required=False)
         execute_from_command_line(sys.argv)
+        if command == "migrate":  # after migrating and granting, so the runtime role can read the check table
+            startup.check_pii_key()
     except ConfigError as error:
         startup.fail(error)
 

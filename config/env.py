@@ -67,6 +67,11 @@ def get_url(name, schemes, default=None):
     value = get(name, default)
     if value is None:
         return None
+    _check_url(name, value, schemes)
+    return value
+
+
+def _check_url(name, value, schemes):
     try:
         parts = urlsplit(value)
         port = parts.port  # raises ValueError on a bad port
@@ -77,4 +82,17 @@ def get_url(name, schemes, default=None):
     if parts.scheme != "sqlite" and not parts.hostname:
         raise ConfigError(name, f"malformed URL: no host in {value!r}")
     del port
+
+
+def get_url_list(name, schemes, default=None):
+    """One URL or several separated by commas (the nodes of a cluster), each checked as get_url does;
+    returns the value unchanged."""
+    value = get(name, default)
+    if value is None:
+        return None
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            raise ConfigError(name, f"malformed URL list: an empty entry in {value!r}")
+        _check_url(name, part, schemes)
     return value

@@ -120,10 +120,12 @@ def check_pii_key(database_required=True):
         raise ConfigError("DATABASE_URL", f"cannot read the key check value ({_short(exc)})") from None
 
 
-def check_services():
+def check_services(pii_key=True):
+    """pii_key=False for migrate: manage.py checks the key after migrating and granting (org/keycheck.py)."""
     check_database()
     check_database_role()
-    check_pii_key()
+    if pii_key:
+        check_pii_key()
     check_storage()
     check_anchor_bucket()
 

@@ -1,10 +1,12 @@
 """The auditor's search screen in the admin: one box, facets and filters, highlighted snippets, sort,
-paging, and a CSV export of the results that is written to the event log. Both show hits as
+paging, and a CSV export of the results that is written to the event log. Search engine down or hung: a
+message on the screen, the export answers 503 with a page saying so (never a 500). Both show hits as
 search/results.py shapes them (named fields and a masked snippet, never the OCR text)."""
 import csv
 
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
@@ -133,6 +135,8 @@ def export_csv(request):
         from django.http import HttpResponseBadRequest
 
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    except backends.Unavailable:
+        return render(request, "search/unavailable.html", status=503)
     rows = min(first.total, MAX_EXPORT)
     auditlog.record("search.export", actor=request.user, request=request,
                     obj=("search.record", "", "CSV export"),
@@ -151,8 +155,13 @@ def export_csv(request):
             page += 1
             if (page - 1) * query.MAX_PER_PAGE >= rows:
                 break
-            result = query.search(request.user, text, "record", page=page, per_page=query.MAX_PER_PAGE,
-                                  sort=sort, **filters)
+            try:
+                result = query.search(request.user, text, "record", page=page, per_page=query.MAX_PER_PAGE,
+                                      sort=sort, **filters)
+            except backends.Unavailable:  # the status line is sent already: say so in the file itself
+                yield writer.writerow(safe_row([_("Export incomplete: search became unavailable; please export "
+                                                  "again in a minute")]))
+                return
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="search-results.csv"'

@@ -12,7 +12,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DOCKER = ROOT / "docker"
 SCANNED_DIRS = ("config", "org", "records", "archive", "search", "handbook")
-ENV_FUNCTIONS = {"get", "require", "get_bool", "get_int", "get_list", "get_url"}
+ENV_FUNCTIONS = {"get", "require", "get_bool", "get_int", "get_list", "get_url", "get_url_list"}
 # Set to a fixed value by compose.yaml itself, so not something to fill in in .env.
 SET_BY_COMPOSE = {"DJANGO_SETTINGS_MODULE": "config.settings.production"}
 
@@ -98,14 +98,15 @@ def test_scanner_sees_the_known_settings():
 
 def test_services_exist():
     services = _compose()["services"]
-    for name in ("web", "worker", "db", "elasticsearch", "s3", "createbucket"):
+    for name in ("web", "worker", "db", "elasticsearch", "elasticsearch2", "s3", "createbucket"):
         assert name in services, f"service {name} missing from docker/compose.yaml"
     assert services["db"]["image"].startswith("postgres:15")
     assert "pg_isready" in str(services["db"]["healthcheck"]["test"])
     assert services["s3"]["image"].startswith("versity/versitygw:")
     assert "run_worker" in services["worker"]["command"]
     web_command = " ".join(services["web"]["command"])
-    assert "migrate --noinput" in web_command and "gunicorn config.wsgi:application" in web_command
+    assert "migrate --noinput" in web_command
+    assert "gunicorn --config gunicorn.conf.py config.wsgi:application" in web_command
 
 
 def test_elasticsearch_is_8_19_with_smartcn():
@@ -116,9 +117,48 @@ def test_elasticsearch_is_8_19_with_smartcn():
     text = (DOCKER / context / dockerfile).read_text(encoding="utf-8")
     assert re.search(r"^FROM docker\.elastic\.co/elasticsearch/elasticsearch:8\.19\.\d+\s*$", text, re.MULTILINE)
     assert re.search(r"elasticsearch-plugin install --batch analysis-smartcn", text)
-    env = _environment(service)
-    assert env.get("discovery.type") == "single-node"
-    assert str(env.get("xpack.security.enabled")).lower() == "false"
+    assert str(_environment(service).get("xpack.security.enabled")).lower() == "false"
+
+
+def test_elasticsearch_is_a_two_node_cluster_with_a_replica():
+    services = _compose()["services"]
+    nodes = {name: _environment(services[name]) for name in ("elasticsearch", "elasticsearch2")}
+    assert services["elasticsearch2"]["build"] == services["elasticsearch"]["build"]
+    names = {env["node.name"] for env in nodes.values()}
+    assert len(names) == 2
+    assert len({env["cluster.name"] for env in nodes.values()}) == 1
+    for name, env in nodes.items():
+        assert "discovery.type" not in env, f"{name}: single-node discovery cannot form a cluster"
+        other = ({"elasticsearch", "elasticsearch2"} - {name}).pop()
+        assert other in str(env["discovery.seed_hosts"]).split(",")
+        assert set(str(env["cluster.initial_master_nodes"]).split(",")) == names
+    volumes = [tuple(services[name]["volumes"]) for name in nodes]
+    assert volumes[0] != volumes[1], "each node needs its own data volume"
+    for name in ("web", "worker"):
+        app = _environment(services[name])
+        urls = app["ELASTICSEARCH_URL"]
+        assert "http://elasticsearch:9200" in urls and "http://elasticsearch2:9200" in urls, name
+        assert app["SEARCH_INDEX_REPLICAS"] == "${SEARCH_INDEX_REPLICAS:-1}", name
+        assert "elasticsearch2" in services[name]["depends_on"]
+
+
+def test_worker_service_scales():
+    services = _compose()["services"]
+    worker = services["worker"]
+    assert str(worker["deploy"]["replicas"]) in ("${WORKER_REPLICAS:-2}", "2")
+    assert "ports" not in worker and "container_name" not in worker, "replicas cannot share a port or name"
+    assert "WORKER_REPLICAS=" in (DOCKER / ".env.example").read_text(encoding="utf-8")
+    assert "--scale worker=" in (DOCKER / "compose.yaml").read_text(encoding="utf-8")  # documented
+
+
+def test_gunicorn_timeout_is_above_the_search_timeout():
+    conf = {}
+    exec((DOCKER / "gunicorn.conf.py").read_text(encoding="utf-8"), conf)  # noqa: S102
+    assert conf["timeout"] > 4 * 10  # 4 requests per search at the largest ELASTICSEARCH_TIMEOUT (10 s)
+    web_command = " ".join(_compose()["services"]["web"]["command"])
+    assert "--config gunicorn.conf.py" in web_command
+    dockerfile = (DOCKER / "Dockerfile").read_text(encoding="utf-8")
+    assert "docker/gunicorn.conf.py" in dockerfile and '"--config", "gunicorn.conf.py"' in dockerfile
 
 
 def test_app_services_get_every_variable_the_code_reads():
@@ -143,3 +183,4 @@ def test_app_services_point_at_the_bundled_services():
     assert "@db:5432/" in env["DATABASE_URL"]
     assert "http://s3:7070" in env["AWS_S3_ENDPOINT_URL"]
     assert "http://elasticsearch:9200" in env["ELASTICSEARCH_URL"]
+    assert "http://elasticsearch2:9200" in env["ELASTICSEARCH_URL"]

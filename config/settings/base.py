@@ -239,13 +239,23 @@ AUDIT_ANCHOR_S3 = {
 }
 
 # --- Search: Elasticsearch when ELASTICSEARCH_URL is given, the database otherwise ---------------
-ELASTICSEARCH_URL = env.get_url("ELASTICSEARCH_URL", ("http", "https"))
+# One URL, or the nodes of a cluster separated by commas (requests go to a node that answers).
+ELASTICSEARCH_URL = env.get_url_list("ELASTICSEARCH_URL", ("http", "https"))
 # Indices are aliases "<prefix>-<document type>" (search/backends/es.py).
 SEARCH_INDEX_PREFIX = env.get("SEARCH_INDEX_PREFIX", "records")
 # "bigram" (server core: standard tokenizer + 2-character shingles) or "smartcn" (needs analysis-smartcn).
 SEARCH_ANALYZER = env.get("SEARCH_ANALYZER", "bigram")
 if SEARCH_ANALYZER not in ("bigram", "smartcn"):
     raise ConfigError("SEARCH_ANALYZER", f"expected bigram or smartcn, got {SEARCH_ANALYZER!r}")
+# Seconds one request to Elasticsearch may take before the search screen/API says "unavailable": well below
+# gunicorn's timeout (docker/gunicorn.conf.py), so a hung Elasticsearch never takes the web tier down.
+ELASTICSEARCH_TIMEOUT = env.get_int("ELASTICSEARCH_TIMEOUT", 5)
+if not 1 <= ELASTICSEARCH_TIMEOUT <= 10:  # a search makes at most 4 requests: 40 s < gunicorn's 60 s
+    raise ConfigError("ELASTICSEARCH_TIMEOUT", f"expected 1 to 10 seconds, got {ELASTICSEARCH_TIMEOUT}")
+# Replicas of each index (1 on a cluster of two or more nodes: a node can fail without losing search).
+SEARCH_INDEX_REPLICAS = env.get_int("SEARCH_INDEX_REPLICAS", 0)
+if SEARCH_INDEX_REPLICAS < 0:
+    raise ConfigError("SEARCH_INDEX_REPLICAS", f"expected 0 or more, got {SEARCH_INDEX_REPLICAS}")
 # Wagtail's own admin search stays on the database (see README, search/).
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 

@@ -16,12 +16,13 @@ _cache = {}
 
 def get():
     url = getattr(settings, "ELASTICSEARCH_URL", None)
-    key = (url, getattr(settings, "SEARCH_INDEX_PREFIX", "records"), getattr(settings, "SEARCH_ANALYZER", ""))
+    key = (url, getattr(settings, "SEARCH_INDEX_PREFIX", "records"), getattr(settings, "SEARCH_ANALYZER", ""),
+           getattr(settings, "ELASTICSEARCH_TIMEOUT", 5), getattr(settings, "SEARCH_INDEX_REPLICAS", 0))
     if key not in _cache:
         if url:
             from .es import ElasticsearchBackend
 
-            _cache[key] = ElasticsearchBackend(url, prefix=key[1], analyzer=key[2])
+            _cache[key] = ElasticsearchBackend(url, prefix=key[1], analyzer=key[2], timeout=key[3], replicas=key[4])
         else:
             from .db import DatabaseBackend
 

@@ -1,7 +1,12 @@
 """Elasticsearch: one index per document type behind an alias `<prefix>-<type>`; search_reindex builds a
 new index and swaps the alias in one request. Chinese on the bare server: standard tokenizer + lowercase +
 two-character shingles (names and two-character words match); SEARCH_ANALYZER=smartcn switches to the
-analysis-smartcn plugin with the same queries. Scope is a filter inside the query."""
+analysis-smartcn plugin with the same queries. Scope is a filter inside the query.
+
+Timeouts: a search waits at most ELASTICSEARCH_TIMEOUT seconds per request, without retries, so a hung
+Elasticsearch gives the screen/API "unavailable" well before gunicorn's timeout kills the web worker.
+Writing (outbox, reindex: worker and commands, not web requests) may take WRITE_TIMEOUT. A new index gets
+SEARCH_INDEX_REPLICAS replicas; search_reindex moves the alias only once the new index is ready."""
 from concurrent.futures import ThreadPoolExecutor
 
 from django.utils import timezone
@@ -16,6 +21,8 @@ from ..query import Hit, SearchResult
 from . import Unavailable
 
 CHUNK = 1000
+WRITE_TIMEOUT = 120  # seconds per bulk request from the worker or a command
+READY_TIMEOUT = 120  # seconds search_reindex waits for the new index to be ready (cluster health yellow)
 FIELDS = {"keyword": Keyword, "date": Date, "integer": Integer, "boolean": Boolean}
 BIGRAM = token_filter("zh_bigram", "shingle", min_shingle_size=2, max_shingle_size=2, token_separator="",
                       output_unigrams=True)
@@ -47,11 +54,16 @@ def _guard(func):
 class ElasticsearchBackend:
     name = "elasticsearch"
 
-    def __init__(self, url, prefix="records", analyzer=""):
+    def __init__(self, url, prefix="records", analyzer="", timeout=5, replicas=0):
         self.url = url
         self.prefix = prefix
         self.analyzer = analyzer or "bigram"
-        self.client = Elasticsearch(url, request_timeout=30, max_retries=0, retry_on_timeout=False)
+        self.replicas = replicas
+        nodes = [u.strip() for u in url.split(",")]
+        # a refused node is retried on the next one (fast); a hung one is not: the time stays bounded
+        self.client = Elasticsearch(nodes, request_timeout=timeout, max_retries=min(1, len(nodes) - 1),
+                                    retry_on_timeout=False)
+        self.writer = self.client.options(request_timeout=WRITE_TIMEOUT)
         self._ready = set()
 
     # --- indices -------------------------------------------------------------------------------
@@ -71,13 +83,16 @@ class ElasticsearchBackend:
         return mapping
 
     def _create(self, doctype, name, bulk_load=False):
-        index = Index(name, using=self.client)
-        settings = {"number_of_shards": 1, "number_of_replicas": 0}
+        index = Index(name, using=self.writer if bulk_load else self.client)
+        settings = {"number_of_shards": 1, "number_of_replicas": self.replicas}
         if bulk_load:
             settings["refresh_interval"] = "-1"
         index.settings(**settings)
         index.mapping(self._mapping(doctype))
-        index.create()
+        if bulk_load:  # search_reindex: no waiting inside the request, _wait_until_ready waits (and can give up)
+            index.create(wait_for_active_shards="0")
+        else:
+            index.create()
 
     @_guard
     def ensure(self, doctype):
@@ -97,7 +112,7 @@ class ElasticsearchBackend:
     # --- writing -------------------------------------------------------------------------------
 
     def _bulk(self, actions, refresh=False):
-        ok, errors = helpers.bulk(self.client, actions, chunk_size=CHUNK, raise_on_error=False,
+        ok, errors = helpers.bulk(self.writer, actions, chunk_size=CHUNK, raise_on_error=False,
                                   raise_on_exception=True, refresh=refresh, stats_only=False)
         real = [e for e in errors if next(iter(e.values())).get("status") != 404]
         if real:
@@ -119,7 +134,8 @@ class ElasticsearchBackend:
 
     @_guard
     def reindex(self, doctype, progress=None):
-        """Build a new index beside the live one, then move the alias in one request: no gap."""
+        """Build a new index beside the live one, then move the alias in one request: no gap. The new index
+        must be ready (its primary shards active) before it is loaded and again before the alias moves."""
         self.ensure(doctype)
         alias = self.alias(doctype)
         new = f"{alias}-{timezone.now():%Y%m%d%H%M%S%f}"
@@ -127,11 +143,13 @@ class ElasticsearchBackend:
         IndexState.objects.update_or_create(doctype=doctype.name, defaults={"building": new})
         count = 0
         try:
+            self._wait_until_ready(new)
             count = self._load_into(new, doctype, progress)
-            self.client.indices.put_settings(index=new, settings={"refresh_interval": None})
-            self.client.indices.refresh(index=new)
-            old = list(self.client.indices.get_alias(name=alias))
-            self.client.indices.update_aliases(actions=[{"add": {"index": new, "alias": alias}}]
+            self.writer.indices.put_settings(index=new, settings={"refresh_interval": None})
+            self.writer.indices.refresh(index=new)
+            self._wait_until_ready(new)
+            old = list(self.writer.indices.get_alias(name=alias))
+            self.writer.indices.update_aliases(actions=[{"add": {"index": new, "alias": alias}}]
                                                + [{"remove": {"index": o, "alias": alias}} for o in old])
         except BaseException:
             IndexState.objects.filter(doctype=doctype.name).update(building="")
@@ -142,13 +160,26 @@ class ElasticsearchBackend:
             self.client.indices.delete(index=o, ignore_unavailable=True)
         return count
 
+    def _wait_until_ready(self, index):
+        """Until the index's primary shards are active (yellow; green once replicas are too): before that a
+        search through the alias fails. Replicas are not waited for, so a single node with replicas works."""
+        try:
+            health = self.client.options(request_timeout=READY_TIMEOUT + 10).cluster.health(
+                index=index, wait_for_status="yellow", timeout=f"{READY_TIMEOUT}s")
+        except ApiError as exc:  # 408 when the wait timed out
+            body = exc.body if isinstance(exc.body, dict) else {}
+            health = {"timed_out": True, "status": body.get("status", exc.meta.status)}
+        if health.get("timed_out") or health.get("status") not in ("yellow", "green"):
+            raise Unavailable(f"Elasticsearch: the new index {index} was not ready within {READY_TIMEOUT} s "
+                              f"(status {health.get('status')}); the alias was not moved")
+
     def _load_into(self, index, doctype, progress=None):
         """Documents are built here, in the caller's thread (and database connection); two threads send
         the finished chunks to Elasticsearch meanwhile."""
         count, pending = 0, []
 
         def send(actions):
-            helpers.bulk(self.client, actions, chunk_size=CHUNK, raise_on_error=True)
+            helpers.bulk(self.writer, actions, chunk_size=CHUNK, raise_on_error=True)
 
         def chunks():
             pks = []
