@@ -1,6 +1,8 @@
 """A hung or refused Elasticsearch never takes the web tier down: the search screen, the API and the CSV
 export answer within ELASTICSEARCH_TIMEOUT (far below gunicorn's timeout) with a clear message, never a
 500; search_reindex moves the alias only once the new index is ready. Real sockets, real Elasticsearch."""
+import csv
+import io
 import socket
 import threading
 import time
@@ -142,3 +144,79 @@ def test_alias_is_not_moved_to_an_index_that_is_not_ready(es, make_record, monke
     assert set(es.client.indices.get_alias(name=es.alias(kind))) == live
     assert es.search(kind, query.parse(kind, "吴一"), access.Scope(everything=True)).total == 1
     assert list(es.client.indices.get(index=f"{es.alias(kind)}-*")) == list(live)  # the new one dropped
+
+
+class _HangsAfter:
+    """An HTTP proxy in front of the real Elasticsearch that forwards `searches` _search requests and then
+    hangs (reads the request, never answers): Elasticsearch hanging in the middle of a CSV export."""
+
+    def __init__(self, upstream, searches):
+        import http.server
+        import urllib.request
+
+        self.release = threading.Event()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if "/_search" in self.path:
+                    if proxy.searches <= 0:
+                        proxy.release.wait(30)
+                        return
+                    proxy.searches -= 1
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                upstream_request = urllib.request.Request(upstream + self.path, data=body or None,
+                                                          headers=headers, method=self.command)
+                try:
+                    answer = urllib.request.urlopen(upstream_request, timeout=30)
+                except urllib.error.HTTPError as exc:
+                    answer = exc
+                data = answer.read()
+                self.send_response(answer.status)
+                for key, value in answer.headers.items():
+                    if key.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _forward
+
+        self.searches = searches
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_export_that_loses_elasticsearch_midway_says_so_in_the_file(es, settings, client, users, make_record):
+    for i in range(query.MAX_PER_PAGE + 5):
+        make_record("H11", customer_name=f"郑{i}号")
+    sync(es)
+    proxy = _HangsAfter(es_url(), searches=1)
+    try:
+        settings.ELASTICSEARCH_URL = proxy.url
+        settings.ELASTICSEARCH_TIMEOUT = TIMEOUT
+        client.force_login(users("auditor-B1"))
+        started = time.monotonic()
+        response = client.get("/admin/search-records/export.csv", {"q": "号"})
+        assert response.status_code == 200  # the first page came: the status line is out
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+        assert time.monotonic() - started < 2 * TIMEOUT + 5
+    finally:
+        proxy.close()
+    rows = list(csv.reader(io.StringIO(body)))
+    assert len(rows) == 1 + query.MAX_PER_PAGE + 1  # header, the first page, then the notice
+    assert rows[-1][0].startswith("导出不完整")
