@@ -63,7 +63,7 @@ def failure_reason(record, exc):
 def rescan_reason(pages, total):
     """The failure of a file with pages that failed the page check: which pages to rescan and why."""
     numbers = "、".join(str(number) for number, _problems in pages)
-    why = "；".join(f"第 {number} 页{problems[0]}" for number, problems in pages)
+    why = "；".join(f"第 {number} 页{problems[0]}" for number, problems in pages[:5]) + ("等" if len(pages) > 5 else "")
     return f"请重新扫描第 {numbers} 页：{why}。其余 {total - len(pages)} 页已识别并保留。"
 
 

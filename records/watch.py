@@ -19,6 +19,7 @@ import os
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -69,14 +70,14 @@ def move_aside(path, folder_name, reason=None, root=None):
 
 
 class Watcher:
-    def __init__(self, root, stable=2.0, log=print, log_error=print, clock=time.monotonic, give_up=600.0):
+    def __init__(self, root, stable=2.0, log=print, log_error=print, clock=time.monotonic, give_up=None):
         self.root = Path(root)
         self.stable = stable
         self.log = log
         self.log_error = log_error
         self.clock = clock
         self.seen = {}  # path → ((size, mtime), first time seen with that size and mtime)
-        self.give_up = give_up
+        self.give_up = give_up if give_up is not None else getattr(settings, "INTAKE_GIVE_UP_SECONDS", 600)
         self.failing = {}  # path → first time an unexpected error stopped it
 
     def _listing(self, parts):
