@@ -93,8 +93,9 @@ def test_ingest_command_goes_on_past_bad_files(org_demo, tmp_path):
     out, err = io.StringIO(), io.StringIO()
     with translation.override("zh-hans"), pytest.raises(CommandError, match=f"{len(REFUSED)} 个文件未接收"):
         call_command("ingest", str(folder), "--hall", "H11", "--clerk", "clerk-H11", stdout=out, stderr=err)
-    assert f"已接收 {len(ACCEPTED)} 份，未接收 {len(REFUSED)} 个" in out.getvalue()
-    lines = err.getvalue().splitlines()
+    assert f"已接收 {len(ACCEPTED)} 份，未接收 {len(REFUSED)} 个" in err.getvalue()
+    assert len(out.getvalue().splitlines()) == len(ACCEPTED)  # one "id<TAB>path<TAB>pages" line per record
+    lines = [line for line in err.getvalue().splitlines() if line.startswith("未接收")]
     assert len(lines) == len(REFUSED)
     for name, line in zip(REFUSED, sorted(lines)):
         assert line.startswith(f"未接收 {folder / name}: ")

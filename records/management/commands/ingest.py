@@ -83,7 +83,7 @@ class Command(BaseCommand):
             self.stderr.write(f"未接收 {path}: {message}")
         if options["wait"] and created:
             self._wait(created)
-        self.stdout.write(f"已接收 {len(created)} 份，未接收 {failed} 个")
+        self.stderr.write(f"已接收 {len(created)} 份，未接收 {failed} 个")  # stdout: one line per record
         if failed:
             raise CommandError(f"{failed} 个文件未接收（原因见上）")
 
