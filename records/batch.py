@@ -84,8 +84,13 @@ def ingest_batch(actor, *, hall, clerk, fileobj, name, channel, category="", req
             return _single(actor, hall, clerk, staged, channel, category, request)
         stem, ext = Path(staged.name).stem, Path(staged.name).suffix
         for number, group in enumerate(groups, start=1):
-            data = _part_pdf(staged.path, group) if staged.kind == "pdf" else _part_tiff(staged.path, group)
             part = f"{stem}-{number:02d}{ext}"
+            try:
+                data = _part_pdf(staged.path, group) if staged.kind == "pdf" else _part_tiff(staged.path, group)
+            except Exception:  # a page the libraries cannot copy: this part is refused, the others go on
+                result.refused.append((part, _("%(name)s: the file is damaged and cannot be split; scan it again")
+                                       % {"name": part}, None))
+                continue
             _ingest_part(actor, hall, clerk, io.BytesIO(data), part, channel, category, request, result)
         return result
     finally:
