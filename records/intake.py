@@ -25,9 +25,8 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
 from org import access
 from org.models import Hall, User
