@@ -169,6 +169,7 @@ def _bomb(staged, page, pixels, limit):
 def _check_image(staged):
     """Open every frame, within the pixel limit, and decode its pixels (one frame in memory at a time)."""
     limit = max_pixels()
+    Image.MAX_IMAGE_PIXELS = limit  # Pillow's own bomb guard (refuses at 2×) agrees with ours (refuses at 1×)
     page = 1
     try:
         with Image.open(staged.path) as image:
