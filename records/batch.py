@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.utils.translation import gettext as _
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
@@ -77,21 +78,35 @@ def ingest_batch(actor, *, hall, clerk, fileobj, name, channel, category="", req
         intake.inspect(staged)
         if staged.kind not in ("pdf", "tiff"):
             return _single(actor, hall, clerk, staged, channel, category, request)
-        with tempfile.TemporaryDirectory(dir=intake.tmp_dir()) as workdir:
-            pages = (_pdf_pages(staged.path, staged.page_count, workdir) if staged.kind == "pdf"
-                     else _tiff_pages(staged.path))
-            groups = split_into_files(pages)
+        groups = _groups(staged)
         result = BatchResult(separators=staged.page_count - sum(len(g) for g in groups))
         if result.separators == 0:
             return _single(actor, hall, clerk, staged, channel, category, request)
         stem, ext = Path(staged.name).stem, Path(staged.name).suffix
         for number, group in enumerate(groups, start=1):
-            data = _part_pdf(staged.path, group) if staged.kind == "pdf" else _part_tiff(staged.path, group)
             part = f"{stem}-{number:02d}{ext}"
+            try:
+                data = _part_pdf(staged.path, group) if staged.kind == "pdf" else _part_tiff(staged.path, group)
+            except Exception:  # a page the libraries cannot copy: this part is refused, the others go on
+                result.refused.append((part, _("%(name)s: the file is damaged and cannot be split; scan it again")
+                                       % {"name": part}, None))
+                continue
             _ingest_part(actor, hall, clerk, io.BytesIO(data), part, channel, category, request, result)
         return result
     finally:
         staged.discard()
+
+
+def _groups(staged):
+    """The page groups between separators; a page that cannot be rasterised refuses the batch."""
+    with tempfile.TemporaryDirectory(dir=intake.tmp_dir()) as workdir:
+        pages = (_pdf_pages(staged.path, staged.page_count, workdir) if staged.kind == "pdf"
+                 else _tiff_pages(staged.path))
+        try:
+            return split_into_files(pages)
+        except Exception as exc:  # poppler or Pillow on a damaged page (intake does not decode PDF images)
+            raise intake.IntakeError(_("%(name)s: the file is damaged and cannot be split; scan it again")
+                                     % {"name": staged.name}) from exc
 
 
 def _single(actor, hall, clerk, staged, channel, category, request):

@@ -4,9 +4,17 @@ A file is staged to a temporary file while it is hashed (bounded memory), its re
 first bytes, it is opened and checked (corrupt, encrypted, decompression bomb, empty), a duplicate is
 found by hash, and only then a record and its preservation master are created and OCR is queued.
 Bad input raises IntakeError with a message for the person who sent it; nothing is stored.
+
+Every page's pixels are decoded here, one page at a time and within the pixel limit, so a truncated or
+corrupt scan is refused at once rather than failing later in the OCR worker. Image and PDF libraries raise
+many kinds of exceptions on odd files (OSError, TypeError, IndexError, struct.error, SyntaxError...): any
+failure to read the file is a refusal, worded without the library's text or a server path (the exception
+is logged for operators).
 """
 import hashlib
+import logging
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +25,8 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
 from org import access
 from org.models import Hall, User
@@ -28,9 +35,11 @@ from org.roles import Role
 from . import transitions
 from .models import Scan
 
+log = logging.getLogger(__name__)
+
 CHUNK = 1024 * 1024
-MAGIC = ((b"%PDF-", "pdf"), (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"\xff\xd8\xff", "jpeg"),
-         (b"\x89PNG\r\n\x1a\n", "png"))
+MAGIC = ((b"%PDF-", "pdf"), (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"II+\x00", "tiff"), (b"MM\x00+", "tiff"),
+         (b"\xff\xd8\xff", "jpeg"), (b"\x89PNG\r\n\x1a\n", "png"))  # II+ / MM+: BigTIFF
 EXTENSIONS = {".pdf": "pdf", ".tif": "tiff", ".tiff": "tiff", ".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png"}
 TYPE_NAMES = {"pdf": "PDF", "tiff": "TIFF", "jpeg": "JPEG", "png": "PNG"}
 
@@ -61,6 +70,10 @@ def max_file_bytes():
 
 def max_pixels():
     return getattr(settings, "INTAKE_MAX_PIXELS", 150_000_000)
+
+
+def max_pages():
+    return getattr(settings, "INTAKE_MAX_PAGES", 2000)
 
 
 def tmp_dir():
@@ -106,15 +119,20 @@ def _real_kind(path):
     return None
 
 
+def _unreadable(staged, exc, message, **extra):
+    """The refusal for a file a library could not read; the library's own words go to the log only."""
+    log.info("intake refused %s: %s: %s", staged.name, type(exc).__name__, exc)
+    return IntakeError(message % {"name": staged.name, **extra})
+
+
 def _check_pdf(staged):
     try:
         with open(staged.path, "rb") as fh:  # pypdf reads a file object lazily; a path would be read whole
             return _count_pages(staged, PdfReader(fh, strict=False))
     except IntakeError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
-        raise IntakeError(_("%(name)s: the PDF is damaged and cannot be read (%(error)s)")
-                          % {"name": staged.name, "error": str(exc)[:120]}) from None
+    except Exception as exc:  # pypdf raises many kinds on a damaged file: all of them are a refusal
+        raise _unreadable(staged, exc, _("%(name)s: the PDF is damaged and cannot be read; scan it again")) from None
 
 
 def _count_pages(staged, reader):
@@ -124,7 +142,21 @@ def _count_pages(staged, reader):
     count = len(reader.pages)
     if count == 0:
         raise IntakeError(_("%(name)s: the PDF has no pages") % {"name": staged.name})
+    _check_page_count(staged, count)
+    for number, page in enumerate(reader.pages, start=1):  # each page's box and content stream (not its images:
+        try:  # they are decoded page by page in the worker, which names a page it cannot read)
+            page.mediabox
+            page.get_contents()
+        except Exception as exc:
+            raise _unreadable(staged, exc, _("%(name)s: page %(page)d is damaged or incomplete and cannot be read; "
+                                             "scan the file again"), page=number) from None
     return count
+
+
+def _check_page_count(staged, count):
+    if count > max_pages():
+        raise IntakeError(_("%(name)s: the file has more than %(limit)d pages; split it into smaller files")
+                          % {"name": staged.name, "limit": max_pages()})
 
 
 def _bomb(staged, page, pixels, limit):
@@ -135,25 +167,36 @@ def _bomb(staged, page, pixels, limit):
 
 
 def _check_image(staged):
+    """Open every frame, within the pixel limit, and decode its pixels (one frame in memory at a time)."""
     limit = max_pixels()
+    Image.MAX_IMAGE_PIXELS = limit  # Pillow's own bomb guard (refuses at 2×) agrees with ours (refuses at 1×)
+    page = 1
     try:
         with Image.open(staged.path) as image:
             frames = getattr(image, "n_frames", 1)
+            _check_page_count(staged, frames)
             for index in range(frames):
+                page = index + 1
                 image.seek(index)
                 width, height = image.size
                 if width * height > limit:
-                    raise _bomb(staged, index + 1, width * height, limit)
+                    raise _bomb(staged, page, width * height, limit)
+                if image.format == "JPEG":
+                    image.draft("L", (max(1, width // 8), max(1, height // 8)))  # every byte is decoded, 1/64 kept
+                image.load()
         with Image.open(staged.path) as image:
-            image.verify()
+            image.verify()  # checksums of the chunks (PNG)
     except IntakeError:
         raise
     except Image.DecompressionBombError as exc:
-        pixels = int("".join(c for c in str(exc).split("(")[1].split(" ")[0] if c.isdigit()) or 0)
-        raise _bomb(staged, 1, pixels, limit) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise IntakeError(_("%(name)s: the image is damaged and cannot be read (%(error)s)")
-                          % {"name": staged.name, "error": str(exc)[:120]}) from None
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        raise _bomb(staged, page, int(found.group(1)) if found else limit + 1, limit) from None
+    except Exception as exc:  # OSError, TypeError("Missing dimensions"), IndexError, struct.error, SyntaxError...
+        if page > 1:
+            raise _unreadable(staged, exc, _("%(name)s: page %(page)d is damaged or incomplete and cannot be read; "
+                                             "scan the file again"), page=page) from None
+        raise _unreadable(staged, exc, _("%(name)s: the image is damaged or incomplete and cannot be read; "
+                                         "scan it again or send the whole file")) from None
     return frames
 
 

@@ -6,9 +6,14 @@ image + invisible text layer). The page's PDF piece is stored under a fixed name
 after it, so a worker killed in the middle resumes at the first page without a row, never duplicating a
 page or leaving a stray file. At the end the pieces are assembled with pypdf into the access copy; the
 preservation master is never touched.
+
+A page that fails the page check (too low a resolution) does not stop the others: it is kept as an image
+without text, and at the end the record fails with a sentence naming the pages to rescan. Failure reasons
+shown to people are Chinese sentences; the exception behind one is logged for operators.
 """
 import csv
 import io
+import logging
 import os
 import subprocess
 import tempfile
@@ -39,8 +44,27 @@ TESSERACT_CONFIG = ["-c", "tessedit_do_invert=0"]
 ENGINES = engine.Pool(LANG, PSM, RASTER_DPI, [("tessedit_do_invert", "0")])
 
 
+log = logging.getLogger(__name__)
+SYSTEM_ERROR = "识别时出现系统错误（详情已记入服务日志），请稍后重试；如仍失败请联系管理员"
+
+
 class OcrFailure(Exception):
-    pass
+    """A failure whose message is a sentence for the people who see the record."""
+
+
+def failure_reason(record, exc):
+    """The sentence stored as the record's OCR error; anything but an OcrFailure is logged in full."""
+    if isinstance(exc, OcrFailure):
+        return str(exc)
+    log.error("OCR of record %s failed", record.pk, exc_info=exc)
+    return SYSTEM_ERROR
+
+
+def rescan_reason(pages, total):
+    """The failure of a file with pages that failed the page check: which pages to rescan and why."""
+    numbers = "、".join(str(number) for number, _problems in pages)
+    why = "；".join(f"第 {number} 页{problems[0]}" for number, problems in pages[:5]) + ("等" if len(pages) > 5 else "")
+    return f"请重新扫描第 {numbers} 页：{why}。其余 {total - len(pages)} 页已识别并保留。"
 
 
 @dataclass
@@ -101,10 +125,11 @@ def _tesseract(image, workdir, number):
             try:
                 answer = ENGINES.read(source, base)
             except engine.EngineError as exc:
-                raise OcrFailure(f"Tesseract: {exc}") from exc
+                log.error("Tesseract failed on page %s: %s", number, exc)
+                raise OcrFailure(f"第 {number} 页文字识别程序出错，请稍后重试；如仍失败请联系管理员") from exc
             text, confidences = answer["text"], [c for c in answer["confidences"] if c >= 0]
         else:
-            text, confidences = _tesseract_command(source, base)
+            text, confidences = _tesseract_command(source, base, number)
         pdf = base.with_suffix(".pdf").read_bytes()
     finally:
         for suffix in (".tif", ".txt", ".pdf", ".tsv"):
@@ -112,13 +137,14 @@ def _tesseract(image, workdir, number):
     return text, (round(sum(confidences) / len(confidences), 1) if confidences else None), pdf
 
 
-def _tesseract_command(source, base):
+def _tesseract_command(source, base, number):
     """The same reading through the `tesseract` command (where libtesseract cannot be loaded)."""
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     result = subprocess.run(["tesseract", str(source), str(base), "-l", LANG, "--dpi", str(RASTER_DPI), "--psm", PSM,
                              *TESSERACT_CONFIG, "-c", "textonly_pdf=1", "pdf", "txt", "tsv"], capture_output=True, env=env, timeout=600)
     if result.returncode != 0:
-        raise OcrFailure(f"Tesseract: {result.stderr.decode(errors='replace').strip()[-300:]}")
+        log.error("tesseract failed on page %s: %s", number, result.stderr.decode(errors="replace").strip()[-300:])
+        raise OcrFailure(f"第 {number} 页文字识别程序出错，请稍后重试；如仍失败请联系管理员")
     confidences = []
     with open(base.with_suffix(".tsv"), encoding="utf-8") as fh:
         for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
@@ -144,13 +170,17 @@ def _searchable(image, text_pdf):
 
 
 def process_page(path, kind, number, workdir, pdf_dpi=None):
-    image, dpi = _load_page(path, kind, number, workdir, pdf_dpi)
+    try:
+        image, dpi = _load_page(path, kind, number, workdir, pdf_dpi)
+    except Exception as exc:  # damaged page data (intake decodes images, but a PDF's pages only here)
+        log.warning("page %s of %s cannot be read: %s: %s", number, Path(path).name, type(exc).__name__, exc)
+        raise OcrFailure(f"第 {number} 页已损坏或不完整，无法读取；请重新扫描该文件") from exc
     if dpi:
         image.info["dpi"] = (dpi, dpi)
+    else:
+        image.info.pop("dpi", None)  # not recorded: read as 300 dpi with a warning (records.pagecheck)
     check = pagecheck.check(image)
-    if check.rejected:
-        raise OcrFailure(f"第 {number} 页：{check.problems[0]}")
-    if check.blank:  # nothing to read: keep the page image in the access copy, without a text layer
+    if check.rejected or check.blank:  # nothing to read (or to be rescanned): the page image without text layer
         return PageResult(number, "", None, _image_pdf(image), check)
     if check.speckle >= pagecheck.SPECKLE_DENOISE:
         image = pagecheck.denoise(image)  # heavy speckle costs OCR accuracy (and time on sparse pages)
@@ -183,7 +213,8 @@ def _save_piece(name, data):
     saved = storage.customer_files().save(name, ContentFile(data))
     if saved != name:  # storage refused the fixed name: never keep a stray copy
         storage.customer_files().delete(saved)
-        raise OcrFailure(f"could not store {name}")
+        log.error("storage stored %s as %s", name, saved)
+        raise OcrFailure("识别结果无法保存，请稍后重试；如仍失败请联系管理员")
     return name
 
 
@@ -233,7 +264,7 @@ def run(record_id, progress=None):
     try:
         return _run(record, progress)
     except Exception as exc:
-        reason = str(exc) if isinstance(exc, OcrFailure) else f"{type(exc).__name__}: {exc}"
+        reason = failure_reason(record, exc)
         _cleanup_pieces(record, range(1, record.page_count + 1))
         record.pages.all().delete()
         transitions.fail_ocr(record, reason[:1000])
@@ -243,7 +274,7 @@ def run(record_id, progress=None):
 def _run(record, progress):
     scan = record.scans.order_by("pk").first()
     if scan is None:
-        raise OcrFailure("no scan")
+        raise OcrFailure("该客户资料没有扫描件，无法识别")
     done = set(record.pages.exclude(piece="").values_list("number", flat=True))
     record.pages.filter(piece="").delete()  # rows of an earlier finished run are rebuilt
     numbers = list(range(1, scan.page_count + 1))
@@ -279,6 +310,11 @@ def _run(record, progress):
     record.page_count = page_count
     record.save(update_fields=["fields", "page_count", "access_copy", "transaction_no", "service_number",
                                "id_number", "id_number_hash", "business_date", "category", "business_type", "customer_name"])
+    rejected = [(n, p) for n, p in record.pages.order_by("number").values_list("number", "problems") if p]
+    if rejected:  # the pages read are kept (text, access copy); the record says which pages to rescan
+        reason = rescan_reason(rejected, page_count)
+        transitions.fail_ocr(record, reason)
+        return {"failed": reason, "pages": page_count}
     warnings = sum(len(w) for w in record.pages.values_list("warnings", flat=True))
     transitions.finish_ocr(record, {"pages": page_count, "flagged": flagged, "page_warnings": warnings})
     return {"pages": page_count, "flagged": flagged}

@@ -2,7 +2,10 @@
 
 Thresholds: below 200 dpi is rejected, below 300 dpi warned; skew above 3° is flagged (the page is still
 deskewed for OCR); a page with almost no ink (after removing speckle) is flagged blank.
+A scan that records no resolution (a TIFF without resolution tags reads as "1 dpi" in Pillow) is read as
+300 dpi with a warning, not rejected. Tiny pages (a 256 × 10 px strip) have no margins to measure.
 """
+import math
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageFilter, ImageOps
@@ -11,6 +14,7 @@ REJECT_DPI = 200
 WARN_DPI = 300
 MAX_SKEW = 3.0
 BLANK_INK_RATIO = 0.0005
+MIN_SKEW_SIDE = 32  # pixels: a thinner strip has no lines whose tilt could be measured
 INK_THRESHOLD = 160  # grey levels below this are ink
 SPECKLE_DENOISE = 0.005  # share of ink pixels in the empty margins above which the page is despeckled
 # (below it Tesseract's own binarisation copes as well with or without despeckling: measured in bench/)
@@ -35,10 +39,23 @@ class PageCheck:
 
 
 def image_dpi(image):
+    """The scan's resolution, or None when the file does not really record one."""
+    tags = getattr(image, "tag_v2", None)  # a TIFF: Pillow reads missing resolution tags as 1 dpi
+    if tags is not None and (282 not in tags or (tags.get(296) in (None, 1) and _number(tags[282]) <= 1)):
+        return None
     dpi = image.info.get("dpi")
     if not dpi:
         return None
-    return int(round(float(dpi[0])))
+    value = _number(dpi[0])
+    return int(round(value)) if value > 1 else None  # 1 (or 0, NaN) is "aspect ratio only", not a resolution
+
+
+def _number(value):
+    try:
+        value = float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return 0.0
+    return value if math.isfinite(value) else 0.0
 
 
 def _binary(image, width=640):
@@ -90,6 +107,9 @@ def speckle(image):
     width, height = image.size
     m = max(1, int(width * 0.05))
     strips = [(0, m, m, height - m), (width - m, m, width, height - m), (m, height - 2 * m, width - m, height - m // 2)]
+    strips = [box for box in strips if box[0] >= 0 and box[1] >= 0 and box[2] > box[0] and box[3] > box[1]]
+    if not strips:  # too small to have margins
+        return 0.0
     ratios = []
     for box in strips:
         crop = image.crop(box).point(lambda v: 255 if v < INK_THRESHOLD else 0)
@@ -101,7 +121,8 @@ def check(image):
     dpi = image_dpi(image)
     binary = _binary(image)
     ink = ink_ratio(image, binary)
-    skew = estimate_skew(image, binary=binary) if ink >= BLANK_INK_RATIO else 0.0
+    measurable = ink >= BLANK_INK_RATIO and min(image.size) >= MIN_SKEW_SIDE
+    skew = estimate_skew(image, binary=binary) if measurable else 0.0
     result = PageCheck(dpi=dpi, skew=skew, ink_ratio=round(ink, 4), speckle=round(speckle(image), 4))
     if dpi is None:
         result.warnings.append("扫描件未记录分辨率，按 300 dpi 处理")

@@ -10,11 +10,16 @@ Only what really is in the hall's folder is taken: a link (a file, a clerk or ha
 a FIFO, device or socket, and a file with another name (hard link) go to failed/ with the reason, the link
 itself moved, what it points to untouched. Every path is walked with records.nofollow, so a link swapped in
 after the listing is refused when the file is opened.
+
+A file that cannot be read is refused by records.intake like any other bad file. An unexpected error (the
+database or storage down, a fault of ours) is logged and the file tried again on later passes; a file that
+still fails after `give_up` seconds goes to failed/ with a reason, so it is never retried forever.
 """
 import os
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -35,7 +40,10 @@ def _reason(kind):
             "hardlink": _("The file has another name elsewhere (a hard link): put a copy of the scan here."),
             "place": _("The folder changed while the file was being read: it is looked at again next time."),
             "reserved": _("done and failed are the names of the watcher's folders: a file or link of that name "
-                          "is not taken.")}[kind]
+                          "is not taken."),
+            "gave_up": _("The file could not be received because of a system error (recorded in the service "
+                         "log), tried again for %(minutes)d minutes. Tell the administrator; when it is fixed, "
+                         "put the file back in the clerk's folder.")}[kind]
 
 
 def move_aside(path, folder_name, reason=None, root=None):
@@ -62,13 +70,15 @@ def move_aside(path, folder_name, reason=None, root=None):
 
 
 class Watcher:
-    def __init__(self, root, stable=2.0, log=print, log_error=print, clock=time.monotonic):
+    def __init__(self, root, stable=2.0, log=print, log_error=print, clock=time.monotonic, give_up=None):
         self.root = Path(root)
         self.stable = stable
         self.log = log
         self.log_error = log_error
         self.clock = clock
         self.seen = {}  # path → ((size, mtime), first time seen with that size and mtime)
+        self.give_up = give_up if give_up is not None else getattr(settings, "INTAKE_GIVE_UP_SECONDS", 600)
+        self.failing = {}  # path → first time an unexpected error stopped it
 
     def _listing(self, parts):
         """(name, kind) of the folder root/parts, hidden entries left out; [] if it cannot be read now."""
@@ -137,10 +147,28 @@ class Watcher:
                 self.take(path, hall_code, username, refusal)
             except Exception as exc:  # a fault of ours or the database's, not of the file: try again later
                 self.log_error(f"出错，稍后重试\t{path.relative_to(self.root)}\t{type(exc).__name__}: {exc}")
+                self._maybe_give_up(path)
                 continue
+            self.failing.pop(path, None)
             taken += 1
         self.seen = {p: v for p, v in self.seen.items() if p in present}
+        self.failing = {p: v for p, v in self.failing.items() if p in present}
         return taken, waiting
+
+    def _maybe_give_up(self, path):
+        """After `give_up` seconds of unexpected errors the file goes to failed/ with a reason."""
+        first = self.failing.setdefault(path, self.clock())
+        if self.clock() - first < self.give_up:
+            return
+        with translation.override(LANGUAGE):
+            reason = _reason("gave_up") % {"minutes": max(1, round(self.give_up / 60))}
+        try:
+            target = move_aside(path, FAILED, reason, root=self.root)
+        except Exception as exc:  # the file went away, or its folder cannot be written: next pass
+            self.log_error(f"出错，稍后重试\t{path.relative_to(self.root)}\t{type(exc).__name__}: {exc}")
+            return
+        self.failing.pop(path, None)
+        self.log(f"未接收\t{path.relative_to(self.root)}\t{reason}\t→ {target.relative_to(self.root)}")
 
     def take(self, path, hall_code, username, refusal=None):
         """Ingest the file at `path` (opened without following any link), or move it to failed/ with the

@@ -112,7 +112,8 @@ def test_low_resolution_fails_with_reason_and_can_be_retried(org_demo, users):
     record.refresh_from_db()
     assert record.status == Record.Status.OCR_FAILED
     assert "150 dpi" in record.ocr_error and "200 dpi" in record.ocr_error
-    assert record.pages.count() == 0
+    assert record.ocr_error.startswith("请重新扫描第 1 页")  # the page to rescan is named
+    assert list(record.pages.values_list("number", "text")) == [(1, "")]  # kept, with its problem
     assert not customer_files().exists(ocr._piece_name(record, 1))
     transitions.retry_ocr(users("clerk-H11"), record)
     record.refresh_from_db()

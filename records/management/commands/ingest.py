@@ -1,3 +1,7 @@
+"""`manage.py ingest`: files or folders of scans into records. A folder goes on past a bad file (refused
+with its reason, or an unexpected error logged) and ends with a summary; the exit status is non-zero when
+any file was not received."""
+import logging
 import os
 import sys
 import time
@@ -7,6 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from records import batch, intake
 from records.models import Category, Page, Record
+
+log = logging.getLogger(__name__)
+SYSTEM_ERROR = "接收时出现系统错误（详情已记入日志），请稍后重试；如仍失败请联系管理员"
 
 
 def _files(paths, refused):
@@ -60,6 +67,11 @@ class Command(BaseCommand):
                 failed += 1
                 self.stderr.write(f"未接收 {path}: {error.message}")
                 continue
+            except Exception:  # a fault of ours or of a service, not of the file: the next file is tried
+                log.exception("ingest of %s failed", path)
+                failed += 1
+                self.stderr.write(f"未接收 {path}: {SYSTEM_ERROR}")
+                continue
             for record in result.records:
                 created.append(record.pk)
                 self.stdout.write(f"{record.pk}\t{path}\t{record.page_count} 页")
@@ -71,6 +83,7 @@ class Command(BaseCommand):
             self.stderr.write(f"未接收 {path}: {message}")
         if options["wait"] and created:
             self._wait(created)
+        self.stderr.write(f"已接收 {len(created)} 份，未接收 {failed} 个")  # stdout: one line per record
         if failed:
             raise CommandError(f"{failed} 个文件未接收（原因见上）")
 
