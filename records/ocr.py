@@ -4,7 +4,9 @@ Each page is rasterised (PDF via pdftoppm, TIFF frame by frame), checked (record
 read by one Tesseract run (chi_sim+eng) that writes both the text and that page's searchable PDF (page
 image + invisible text layer). The page's PDF piece is stored under a fixed name and its Page row is saved
 after it, so a worker killed in the middle resumes at the first page without a row, never duplicating a
-page or leaving a stray file. At the end the pieces are assembled with pypdf into the access copy; the
+page or leaving a stray file. A worker holds the file under a lease while it works (records/lease.py): a
+dead worker's file is taken over by another, and faults of the database or S3 queue it again instead of
+failing it. At the end the pieces are assembled with pypdf into the access copy; the
 preservation master is never touched.
 
 A page that fails the page check (too low a resolution) does not stop the others: it is kept as an image
@@ -30,7 +32,7 @@ from django.utils import timezone
 from PIL import Image
 from pypdf import PdfReader, PdfWriter, Transformation
 
-from . import engine, keyfields, pagecheck, pdfjoin, storage, transitions
+from . import engine, keyfields, lease, pagecheck, pdfjoin, storage, transitions
 from .intake import tmp_dir
 from .models import Page, Record
 
@@ -218,13 +220,18 @@ def _save_piece(name, data):
     return name
 
 
-def _store(record, result):
+def _store(record, result, held=None):
+    if held:
+        held.check()  # taken over meanwhile: store nothing more
     name = _save_piece(_piece_name(record, result.number), result.pdf)
     check = result.check
     Page.objects.update_or_create(record=record, number=result.number, defaults={
         "text": result.text, "confidence": result.confidence, "dpi": check.dpi, "skew": check.skew,
         "ink_ratio": check.ink_ratio, "warnings": check.warnings, "problems": check.problems, "piece": name})
-    Record.objects.filter(pk=record.pk).update(ocr_heartbeat=timezone.now())
+    if held:
+        held.renew()
+    else:
+        Record.objects.filter(pk=record.pk).update(ocr_heartbeat=timezone.now())
     reset_queries()  # with DEBUG on, Django would keep every query of a long file in memory
 
 
@@ -260,18 +267,44 @@ def run(record_id, progress=None):
     record = Record.objects.select_related("hall").get(pk=record_id)
     if record.status not in (Record.Status.OCR_QUEUED, Record.Status.OCR_RUNNING):
         return {"skipped": record.get_status_display()}
-    transitions.start_ocr(record)
     try:
-        return _run(record, progress)
-    except Exception as exc:
-        reason = failure_reason(record, exc)
+        transitions.start_ocr(record, expired_before=timezone.now() - timedelta(seconds=lease.lease_seconds()))
+    except transitions.TransitionError:
+        return {"skipped": "held by another worker"}
+    held = lease.Lease(record.pk, record.ocr_attempts)
+    with held:
+        try:
+            return _run(record, progress, held)
+        except (lease.LeaseLost, transitions.LeaseHeld):
+            return {"taken_over": record.pk}
+        except Exception as exc:
+            return _failed(record, exc, held)
+
+
+def _failed(record, exc, held):
+    """A transient fault queues the file again (S3 is not called); any other failure is the file's own."""
+    reason = failure_reason(record, exc)
+    if lease.transient(exc):
+        lease.drop_broken_connection()
+        lease.requeue_later(record, reason, held.attempt)
+        return {"requeued": reason}
+    try:
+        held.check()  # never clear pieces another worker now holds
         _cleanup_pieces(record, range(1, record.page_count + 1))
         record.pages.all().delete()
-        transitions.fail_ocr(record, reason[:1000])
-        return {"failed": reason}
+        transitions.fail_ocr(record, reason[:1000], attempt=held.attempt)
+    except (lease.LeaseLost, transitions.LeaseHeld):
+        return {"taken_over": record.pk}
+    except Exception as again:
+        if not lease.transient(again):
+            raise
+        lease.drop_broken_connection()
+        lease.requeue_later(record, reason, held.attempt)  # the failure is recorded when it is tried again
+        return {"requeued": reason}
+    return {"failed": reason}
 
 
-def _run(record, progress):
+def _run(record, progress, held=None):
     scan = record.scans.order_by("pk").first()
     if scan is None:
         raise OcrFailure("该客户资料没有扫描件，无法识别")
@@ -280,6 +313,8 @@ def _run(record, progress):
     numbers = list(range(1, scan.page_count + 1))
     todo = [n for n in numbers if n not in done]
     with tempfile.TemporaryDirectory(prefix="ocr-", dir=tmp_dir()) as workdir:
+        if held:
+            held.folder = Path(workdir)
         local = Path(workdir) / f"master.{scan.kind}"
         with scan.master.open("rb") as src, open(local, "wb") as dst:
             while chunk := src.read(1024 * 1024):
@@ -291,11 +326,11 @@ def _run(record, progress):
             for number in todo:
                 pending.append(pool.submit(process_page, local, scan.kind, number, workdir, dpis.get(number)))
                 if len(pending) >= window:
-                    _store(record, pending.pop(0).result())
+                    _store(record, pending.pop(0).result(), held)
                     if progress:
                         progress(record.pages.count(), len(numbers))
             for future in pending:
-                _store(record, future.result())
+                _store(record, future.result(), held)
                 if progress:
                     progress(record.pages.count(), len(numbers))
         page_count = _assemble(record, numbers, workdir)
@@ -306,6 +341,8 @@ def _run(record, progress):
     ocr_quality = (sum(confidences) / len(confidences) / 100) if confidences else 0.5
     for found in extracted.values():
         found.confidence = round(found.confidence * (0.5 + 0.5 * ocr_quality), 2)
+    if held:
+        held.check()
     flagged = transitions.apply_fields(record, extracted)
     record.page_count = page_count
     record.save(update_fields=["fields", "page_count", "access_copy", "transaction_no", "service_number",
@@ -313,27 +350,15 @@ def _run(record, progress):
     rejected = [(n, p) for n, p in record.pages.order_by("number").values_list("number", "problems") if p]
     if rejected:  # the pages read are kept (text, access copy); the record says which pages to rescan
         reason = rescan_reason(rejected, page_count)
-        transitions.fail_ocr(record, reason)
+        transitions.fail_ocr(record, reason, attempt=held.attempt if held else None)
         return {"failed": reason, "pages": page_count}
     warnings = sum(len(w) for w in record.pages.values_list("warnings", flat=True))
-    transitions.finish_ocr(record, {"pages": page_count, "flagged": flagged, "page_warnings": warnings})
+    transitions.finish_ocr(record, {"pages": page_count, "flagged": flagged, "page_warnings": warnings},
+                           attempt=held.attempt if held else None)
     return {"pages": page_count, "flagged": flagged}
 
 
-def recover_stale(minutes=10):
-    """Records left running by a killed worker (no heartbeat for `minutes`) are queued again, and the
-    scratch folders such a worker left behind are removed."""
-    import shutil
-    import time
-
-    from .tasks import ocr_record
-
-    for folder in tmp_dir().glob("ocr-*"):
-        if folder.stat().st_mtime < time.time() - minutes * 60:
-            shutil.rmtree(folder, ignore_errors=True)
-    limit = timezone.now() - timedelta(minutes=minutes)
-    stale = list(Record.objects.filter(status=Record.Status.OCR_RUNNING, ocr_heartbeat__lt=limit)
-                 .values_list("pk", flat=True))
-    for pk in stale:
-        ocr_record.enqueue(pk)
-    return stale
+def recover_stale(minutes=None):
+    """Files left running by a stopped worker (no heartbeat for `minutes`, default the lease) are queued
+    again and its scratch folders removed (records/lease.py; every worker also does this periodically)."""
+    return lease.reclaim_expired(None if minutes is None else minutes * 60)

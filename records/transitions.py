@@ -1,7 +1,8 @@
 """State changes of a record. Each checks permission (org.access) where a person acts, refuses a move from
 the wrong state, and writes the event log in the same transaction.
 
-received → ocr_queued → ocr_running → ocr_done | ocr_failed;  ocr_failed / ocr_done → ocr_queued (retry)
+received → ocr_queued → ocr_running → ocr_done | ocr_failed;  ocr_failed / ocr_done → ocr_queued (retry);
+ocr_running → ocr_queued (requeue: a transient fault, or the worker's lease ran out; records/ocr.py)
 
 The audit and handover chain continues the machine in archive/ (each step a transition there):
 ocr_done → sorted (archive.dailyclose) → l1_passed | l1_error (archive.level1; l1_error → l1_passed once its
@@ -32,13 +33,16 @@ def _require(actor, action, obj):
         raise PermissionDenied(_("You may not do this to customer file #%(id)s") % {"id": getattr(obj, "pk", "")})
 
 
-def _move(record, allowed, to, action, actor=None, details=None, request=None, **changes):
-    """Lock the row, check the state, apply the change and log it."""
+def _move(record, allowed, to, action, actor=None, details=None, request=None, guard=None, **changes):
+    """Lock the row, check the state (and `guard(locked)`, which raises TransitionError to refuse), apply
+    the change and log it."""
     with transaction.atomic():
         locked = Record.objects.select_for_update().get(pk=record.pk)
         if locked.status not in allowed:
             raise TransitionError(_("Customer file #%(id)d is %(status)s; this step is not possible now")
                                   % {"id": locked.pk, "status": locked.get_status_display()})
+        if guard:
+            guard(locked)
         before = locked.status
         locked.status = to
         for name, value in changes.items():
@@ -92,19 +96,52 @@ def retry_ocr(actor, record, request=None):
     return locked
 
 
-def start_ocr(record):
+class LeaseHeld(TransitionError):
+    """Another worker holds the file (its lease is current, or it took the file over)."""
+
+
+def _lease_free(expired_before):
+    def guard(locked):
+        if locked.status == S.OCR_RUNNING and locked.ocr_heartbeat and locked.ocr_heartbeat >= expired_before:
+            raise LeaseHeld(f"#{locked.pk} is held by a running worker")
+    return guard
+
+
+def _holder(attempt):
+    def guard(locked):
+        if attempt is not None and locked.ocr_attempts != attempt:
+            raise LeaseHeld(f"#{locked.pk} was taken over (attempt {locked.ocr_attempts}, not {attempt})")
+    return guard
+
+
+def start_ocr(record, expired_before=None):
+    """Claim the file: a queued one, or a running one whose worker's lease ran out before `expired_before`.
+    The attempt number it gets is the worker's lease token (records/ocr.py)."""
+    locked = Record.objects.only("ocr_attempts").get(pk=record.pk)
     return _move(record, {S.OCR_QUEUED, S.OCR_RUNNING}, S.OCR_RUNNING, "record.ocr_start",
-                 details={"attempt": record.ocr_attempts + 1}, ocr_attempts=record.ocr_attempts + 1,
-                 ocr_heartbeat=timezone.now())
+                 details={"attempt": locked.ocr_attempts + 1}, guard=_lease_free(expired_before or timezone.now()),
+                 ocr_attempts=locked.ocr_attempts + 1, ocr_heartbeat=timezone.now())
 
 
-def finish_ocr(record, details):
-    return _move(record, {S.OCR_RUNNING}, S.OCR_DONE, "record.ocr_done", details=details, ocr_error="")
+def finish_ocr(record, details, attempt=None):
+    return _move(record, {S.OCR_RUNNING}, S.OCR_DONE, "record.ocr_done", details=details, ocr_error="",
+                 guard=_holder(attempt))
 
 
-def fail_ocr(record, reason):
+def fail_ocr(record, reason, attempt=None):
     return _move(record, {S.OCR_RUNNING, S.OCR_QUEUED}, S.OCR_FAILED, "record.ocr_failed",
-                 details={"reason": reason}, ocr_error=reason)
+                 details={"reason": reason}, ocr_error=reason, guard=_holder(attempt))
+
+
+def requeue_ocr(record, reason, attempt=None, expired_before=None):
+    """Running → queued without a person: the worker met a transient fault (`attempt`: only while it still
+    holds the file), or its lease ran out (`expired_before`: only if no heartbeat came since)."""
+    def guard(locked):
+        _holder(attempt)(locked)
+        if expired_before is not None:
+            _lease_free(expired_before)(locked)
+    return _move(record, {S.OCR_RUNNING}, S.OCR_QUEUED, "record.ocr_requeue", details={"reason": reason},
+                 guard=guard)
 
 
 # --- key fields ------------------------------------------------------------------------------------

@@ -266,6 +266,14 @@ OCR_THREADS = env.get_int("OCR_THREADS", 0)
 # "library": persistent Tesseract engines that load the models once (records/engine.py);
 # "command": the `tesseract` command per page (also the automatic fallback when libtesseract is missing).
 OCR_ENGINE = "library"
+# A running file's lease (records/lease.py): its worker renews it every OCR_LEASE_SECONDS/6; a file without
+# a heartbeat for this long is taken over by another worker. A transient fault (database, S3, network) queues
+# the file again after 2, 4, 8 ... seconds, at most OCR_RETRY_MAX_SECONDS.
+OCR_LEASE_SECONDS = env.get_int("OCR_LEASE_SECONDS", 30)
+OCR_RETRY_MAX_SECONDS = env.get_int("OCR_RETRY_MAX_SECONDS", 300)
+for _name in ("OCR_LEASE_SECONDS", "OCR_RETRY_MAX_SECONDS"):
+    if globals()[_name] < 1:
+        raise ConfigError(_name, "must be at least 1")
 
 # --- Personal data: key for ID numbers (encryption + keyed hash) ---------------------------------
 PII_KEY = env.get("PII_KEY")  # base64 of 32 bytes; embedded default: generated into var/pii.key
