@@ -283,11 +283,12 @@ def run(record_id, progress=None):
 
 def _failed(record, exc, held):
     """A transient fault queues the file again (S3 is not called); any other failure is the file's own."""
-    reason = failure_reason(record, exc)
-    if lease.transient(exc):
+    if lease.transient(exc):  # the fault goes to the event log for operators; the file shows no error
+        fault = f"{type(exc).__name__}: {exc}"
         lease.drop_broken_connection()
-        lease.requeue_later(record, reason, held.attempt)
-        return {"requeued": reason}
+        lease.requeue_later(record, fault, held.attempt)
+        return {"requeued": fault}
+    reason = failure_reason(record, exc)
     try:
         held.check()  # never clear pieces another worker now holds
         _cleanup_pieces(record, range(1, record.page_count + 1))

@@ -50,7 +50,7 @@ def pool():
 def test_engine_reads_a_page_as_the_tesseract_command_does(tmp_path, pool):
     source = _page_tif(tmp_path, form_page(form_lines(transaction_no="SC2026110500321", phone="13912345678"), seed=2))
     answer = pool.read(source, tmp_path / "engine")
-    text, confidences = ocr._tesseract_command(source, tmp_path / "command")
+    text, confidences = ocr._tesseract_command(source, tmp_path / "command", 1)
     assert answer["text"] == text
     assert "SC2026110500321" in text and "13912345678" in text
     mean = sum(answer["confidences"]) / len(answer["confidences"])
