@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 
 from org import access, auditlog
 from org.models import Hall
-from org.pii import lookup_hash, mask, normalise_id
+from org.pii import encrypt, lookup_hash, mask, normalise_id
 
 from .models import OperatorReport, Record, ReportRow
 
@@ -43,6 +43,8 @@ NORMALISED = DIGIT_COLUMNS | {"受理时间"}
 PRIVATE_COLUMNS = {"证件号码", "客户姓名"}  # never repeated in a message (messages are kept with the job)
 ID_NUMBER_MAX = 32  # longer than any ID paper's number; the column itself is encrypted text
 MAX_LENGTH = {column: ReportRow._meta.get_field(name).max_length or ID_NUMBER_MAX for column, name in FIELDS.items()}
+_LIMITS = [MAX_LENGTH.get(column, 10 ** 9) for column in HEADER]
+_DIGIT_INDEXES = {HEADER.index(column) for column in DIGIT_COLUMNS}
 SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d*)?[eE][+-]?\d+$")
 EXCEL_EXACT = 10 ** 15  # Excel keeps 15 significant digits: a larger whole number in a number cell was rounded
 _REEXPORT = "请在 Excel 中把该列设为“文本”格式后重新导出，或直接使用 BOSS 导出的原始文件"
@@ -96,6 +98,11 @@ def _excel_number(value, index):
 
 def _cell(value, index):
     """One value of a row (str from CSV; str, number, datetime or None from .xlsx) → (value, problem)."""
+    if type(value) is str:  # the common case, checked at C speed: plain ASCII, no quote, short enough
+        text = value.strip()
+        if text.isascii() and text[:1] != "'" and len(text) <= _LIMITS[index] and not (
+                index in _DIGIT_INDEXES and ("e" in text or "E" in text)):
+            return text, None
     column = HEADER[index]
     if value is None:
         return "", None
@@ -285,7 +292,7 @@ def import_report(actor, data, source_name, request=None, progress=None):
     hall outside the actor's `report.import` scope; PermissionDenied when the actor may import none.
 
     The file is read and checked first (nothing written; `progress(done, total, stage)` is told how far);
-    then the report, its rows (in batches of BATCH_SIZE, no query per row) and one event are written in one
+    then the report, its rows (batched INSERTs, no query per row) and one event are written in one
     transaction."""
     if actor is not None and not access.may(actor, "report.import"):
         raise PermissionDenied("您无权导入营业员操作报表")
@@ -303,7 +310,7 @@ def import_report(actor, data, source_name, request=None, progress=None):
         with transaction.atomic():
             report = OperatorReport.objects.create(source_name=source_name[:255], sha256=digest,
                                                    imported_by=actor, row_count=len(rows))
-            ReportRow.objects.bulk_create(_report_rows(report, rows), batch_size=BATCH_SIZE)
+            _insert_rows(report, rows)
             auditlog.record("report.import", actor=actor, obj=report, request=request,
                             details={"rows": len(rows), "file": source_name, "sha256": digest})
     except IntegrityError:  # the same file imported meanwhile (sha256 is unique)
@@ -314,14 +321,29 @@ def import_report(actor, data, source_name, request=None, progress=None):
     return report
 
 
-def _report_rows(report, rows):
-    for row in rows:
-        number = row["证件号码"]
-        yield ReportRow(report=report, line=row["line"], transaction_no=row["受理编号"],
-                        accepted_at=row["accepted_at"], hall_code=row["营业厅编码"], employee_no=row["营业员工号"],
-                        business_type=row["业务类型"], service_number=row["服务号码"],
-                        customer_name=row["客户姓名"], id_type=row["证件类型"], id_number=number,
-                        id_number_hash=lookup_hash(number))  # as ReportRow.save() would
+ROW_COLUMNS = ["report", "line", "transaction_no", "accepted_at", "hall_code", "employee_no", "business_type",
+               "service_number", "customer_name", "id_type", "id_number", "id_number_hash"]
+
+
+def _insert_rows(report, rows, progress=None):
+    """INSERT the rows in batches with executemany: Django's bulk_create spends ten times longer preparing
+    each value of each object than the database takes to store them. The values are what ReportRow.save()
+    would write: the ID number encrypted (org.pii), its lookup hash, the time as the backend stores it."""
+    fields = [ReportRow._meta.get_field(name) for name in ROW_COLUMNS]
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(ReportRow._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    adapt_time = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        for first in range(0, len(rows), BATCH_SIZE):
+            cursor.executemany(sql, [_row_values(report.pk, row, adapt_time) for row in rows[first:first + BATCH_SIZE]])
+
+
+def _row_values(report_id, row, adapt_time):
+    number = normalise_id(row["证件号码"]) if row["证件号码"] else ""
+    return (report_id, row["line"], row["受理编号"], adapt_time(row["accepted_at"]), row["营业厅编码"], row["营业员工号"],
+            row["业务类型"], row["服务号码"], row["客户姓名"], row["证件类型"], encrypt(number) if number else "",
+            lookup_hash(number))
 
 
 def visible_reports(user, action="record.view"):
