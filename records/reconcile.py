@@ -67,13 +67,13 @@ class ReportError(Exception):
         super().__init__("；".join(problems[:5]) + ("……" if len(problems) > 5 else ""))
 
 
-def _parse_time(text):
+def _parse_time(text, zone=None):
     if len(text) >= 16 and text[4] == "-":  # the usual "2026-11-02 10:31:00": the fast C parser
         try:
             value = datetime.datetime.fromisoformat(text)
         except ValueError:
             return None
-        return value if value.tzinfo else timezone.make_aware(value)
+        return value if value.tzinfo else timezone.make_aware(value, zone)
     for fmt in ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"):
         try:
             return timezone.make_aware(datetime.datetime.strptime(text, fmt))
@@ -206,7 +206,7 @@ def parse(data, progress=None):
         extra = [h for h in header if h not in HEADER]
         detail = (f"缺少列：{'、'.join(missing)}" if missing else "") + (f" 多余列：{'、'.join(extra)}" if extra else "")
         raise ReportError([f"表头不符：应为 {','.join(HEADER)}。{detail or '列顺序不同'}"])
-    width, limit = len(HEADER), max_report_rows()
+    width, limit, zone = len(HEADER), max_report_rows(), timezone.get_current_timezone()
     rows, problems, seen = [], [], {}
     for line, values in lines:
         while len(values) > width and _blank(values[-1]):
@@ -234,7 +234,7 @@ def parse(data, progress=None):
         seen.setdefault(row["受理编号"], line)
         accepted = row["受理时间"]
         if not isinstance(accepted, datetime.datetime):
-            accepted = _parse_time(accepted)
+            accepted = _parse_time(accepted, zone)
             if accepted is None and "受理时间" not in bad:
                 problems.append(f"第 {line} 行：受理时间“{row['受理时间']}”无法识别（应如 2026-11-02 10:31:00）")
         rows.append({"line": line, "accepted_at": accepted, **row})
