@@ -156,38 +156,42 @@ def _csv_lines(data):
 
 
 def _xlsx_lines(data):
-    """(row number, values) of the first sheet of an .xlsx, read as a stream (values only, no formulas)."""
+    """(row number, values) of the first sheet of an .xlsx, read as a stream (values only, no formulas), and
+    the number of rows the sheet says it has (for the progress)."""
     import openpyxl
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds (zip, XML, KeyError) for a damaged workbook
         raise ReportError(["无法读取该 Excel 文件（.xlsx 已损坏或不是 Excel 工作簿）"]) from None
-    try:
-        sheet = book.worksheets[0] if book.worksheets else None
-        if sheet is None:
-            raise ReportError(["Excel 文件中没有工作表"])
+    if not book.worksheets:
+        book.close()
+        raise ReportError(["Excel 文件中没有工作表"])
+    sheet = book.worksheets[0]
+
+    def lines():
         try:
             for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 yield line, list(values)
-        except ReportError:
-            raise
-        except Exception:
+        except Exception:  # a damaged sheet inside a readable package
             raise ReportError(["无法读取该 Excel 文件（工作表已损坏）"]) from None
-    finally:
-        book.close()
+        finally:
+            book.close()
+
+    try:
+        expected = max(0, (sheet.max_row or 0) - 1)
+    except Exception:
+        expected = 0
+    return lines(), expected
 
 
 def _source(data):
+    """(lines, rows expected) of a report's bytes, by what they are."""
     if data[:4] == b"PK\x03\x04":
-        return _xlsx_lines(data), True
+        return _xlsx_lines(data)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise ReportError(["这是旧版 Excel（.xls）文件：请在 Excel 中另存为 .xlsx，或从 BOSS 导出 CSV"])
-    return _csv_lines(data), False
-
-
-def _estimate(data, is_xlsx):
-    return 0 if is_xlsx else max(0, data.count(b"\n") - 1)
+    return _csv_lines(data), max(0, data.count(b"\n") - 1)
 
 
 def parse(data, progress=None):
@@ -195,8 +199,8 @@ def parse(data, progress=None):
     and column. `progress(rows_read, rows_expected)` is called every PROGRESS_EVERY rows."""
     if not data.strip():
         raise ReportError(["文件为空"])
-    lines, is_xlsx = _source(data)
-    expected = _estimate(data, is_xlsx)
+    lines, expected = _source(data)
+    is_xlsx = data[:4] == b"PK\x03\x04"
     header_line = next(lines, None)
     header = [("" if h is None else str(h)).strip().lstrip("\ufeff") for h in (header_line[1] if header_line else [])]
     while header and not header[-1]:

@@ -81,3 +81,10 @@ def test_progress_is_told_while_the_file_is_read(db):
     reconcile.parse(csv_bytes([row(受理编号=f"SC{n:05d}") for n in range(12000)]),
                     progress=lambda done, total: seen.append((done, total)))
     assert seen == [(5000, 12000), (10000, 12000)]
+
+
+def test_progress_of_an_xlsx_counts_the_rows_of_its_sheet(db):
+    seen = []
+    reconcile.parse(xlsx_bytes([row(受理编号=f"SC{n:05d}") for n in range(6000)]),
+                    progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(5000, 6000)]
