@@ -46,7 +46,8 @@ def report_rows(count, seed=2026):
         body = f"{rng.choice(['510104', '510105', '110105', '440305'])}{rng.randint(1950, 2005)}" \
                f"{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{n % 1000:03d}"
         yield [f"SL20261102{n:07d}", f"2026-11-02 {8 + n % 10:02d}:{n % 60:02d}:{n * 7 % 60:02d}", hall,
-               f"{hall}CLERK0{1 + n % 3}", rng.choice(BUSINESS), f"1{rng.choice('3589')}{rng.randint(0, 10**9 - 1):09d}",
+               f"{hall}CLERK0{1 + n % 3}", rng.choice(BUSINESS),
+               f"1{rng.choice('3589')}{rng.randint(0, 10**9 - 1):09d}",
                rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))),
                "居民身份证", body + id_check_digit(body)]
 
