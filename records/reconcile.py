@@ -330,8 +330,8 @@ ROW_COLUMNS = ["report", "line", "transaction_no", "accepted_at", "hall_code", "
 
 
 def _insert_rows(report, rows, progress=None):
-    """INSERT the rows in batches with executemany: Django's bulk_create spends ten times longer preparing
-    each value of each object than the database takes to store them. The values are what ReportRow.save()
+    """INSERT the rows in batches with executemany (PostgreSQL: COPY): Django's bulk_create spends ten times
+    longer preparing each value of each object than the database takes to store them. The values are what ReportRow.save()
     would write: the ID number encrypted (org.pii), its lookup hash, the time as the backend stores it."""
     fields = [ReportRow._meta.get_field(name) for name in ROW_COLUMNS]
     quote = connection.ops.quote_name
@@ -339,6 +339,12 @@ def _insert_rows(report, rows, progress=None):
            f"VALUES ({', '.join(['%s'] * len(fields))})")
     adapt_time = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # COPY: one stream instead of statements (psycopg 3)
+            columns = ", ".join(quote(f.column) for f in fields)
+            with cursor.cursor.copy(f"COPY {quote(ReportRow._meta.db_table)} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(_row_values(report.pk, row, adapt_time))
+            return
         for first in range(0, len(rows), BATCH_SIZE):
             cursor.executemany(sql, [_row_values(report.pk, row, adapt_time) for row in rows[first:first + BATCH_SIZE]])
 
