@@ -123,8 +123,7 @@ def read_file(path):
         except Exception as exc:  # python-docx raises several kinds for a broken package
             raise ImportFailed(_("Cannot read %(path)s as a Word document: %(error)s")
                                % {"path": path.name, "error": exc}) from exc
-        paragraphs = [p.text for p in document.paragraphs]
-        text = "  ".join(p for p in paragraphs if p.strip())
+        text = "  ".join(block for block in docx_blocks(document) if block.strip())
     elif suffix in (".txt", ".text", ""):
         raw = path.read_bytes()
         for encoding in ("utf-8-sig", "gb18030"):
@@ -141,6 +140,30 @@ def read_file(path):
     if not text.strip():
         raise ImportFailed(_("The file %(path)s is empty") % {"path": path.name})
     return text
+
+
+def docx_blocks(container):
+    """The text of a Word document (or of a table cell) in document order: each paragraph, and each table row
+    as one block, interleaved as they stand. Handbooks keep responsibilities and key moments in tables ("role |
+    duties", "when | do"): a row's cells are joined as "first：rest" so the parser reads them like the text
+    form; merged cells count once; tables inside cells are read too."""
+    from docx.table import Table
+
+    for item in container.iter_inner_content():
+        if not isinstance(item, Table):
+            yield item.text
+            continue
+        for row in item.rows:
+            seen, cells = [], []
+            for cell in row.cells:
+                if any(cell._tc is other for other in seen):
+                    continue  # a horizontally merged cell is returned once per grid column
+                seen.append(cell._tc)
+                text = " ".join(" ".join(docx_blocks(cell)).split())  # no double space: that splits paragraphs
+                if text:
+                    cells.append(text)
+            if cells:
+                yield cells[0] + ("：" + "；".join(cells[1:]) if len(cells) > 1 else "")
 
 
 def paragraphs(text):

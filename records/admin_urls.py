@@ -15,4 +15,6 @@ urlpatterns = [
     path("scan/<int:pk>/", views.master, name="master"),
     path("reconcile/", views.ReconcileView.as_view(), name="reconcile"),
     path("reconcile/<int:pk>/", views.ReconcileResultView.as_view(), name="reconcile_result"),
+    path("reconcile/job/<int:pk>/", views.ReconcileJobView.as_view(), name="reconcile_job"),
+    path("reconcile/job/<int:pk>/status/", views.reconcile_job_status, name="reconcile_job_status"),
 ]

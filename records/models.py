@@ -226,3 +226,53 @@ class ReportRow(models.Model):
     def save(self, *args, **kwargs):
         self.id_number_hash = lookup_hash(self.id_number)
         super().save(*args, **kwargs)
+
+
+def report_upload_name(instance, filename):
+    """report-imports/<random>/<name>: the uploaded report until its background import has read it."""
+    from .storage import _with_random_folder
+
+    return _with_random_folder("report-imports", filename.rsplit("/", 1)[-1][-100:])
+
+
+class ReportImport(models.Model):
+    """One upload of a report on the screen, imported in the background (records.tasks.import_report_job).
+
+    The file waits in the private records storage (it shows ID numbers) and is deleted once read; the job
+    row says how far the import is and, when it ends, the report or the problems (by line and column)."""
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    source_name = models.CharField(_("File"), max_length=255)
+    upload = models.FileField(upload_to=report_upload_name, storage=customer_files, max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                                    verbose_name=_("Imported by"))
+    status = models.CharField(_("Status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=20, blank=True)  # "reading" or "saving" while running
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)  # an estimate (lines of the file) until the end
+    problems = models.JSONField(default=list, blank=True)
+    report = models.ForeignKey(OperatorReport, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.source_name} ({self.status})"
+
+    @property
+    def finished(self):
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self):
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, self.rows_done * 100 // self.rows_total) if self.rows_total else 0

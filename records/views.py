@@ -26,7 +26,7 @@ from org.admin_scope import ScopedIndexView, ScopedInspectView, ScopedViewSetMix
 from org.models import Hall, RoleAssignment
 from org.roles import Role
 
-from . import batch, intake, keyfields, reconcile, separator, transitions, uploads
+from . import batch, intake, keyfields, reconcile, reportjobs, separator, transitions, uploads
 from .models import Category, Record, Scan
 
 FIELD_LABELS = {
@@ -294,7 +294,7 @@ def separator_sheet(request):
 # --- reconciliation --------------------------------------------------------------------------------
 
 class ReportForm(forms.Form):
-    report = forms.FileField(label=gettext_lazy("Operator report (CSV from BOSS)"))
+    report = forms.FileField(label=gettext_lazy("Operator report (CSV or Excel .xlsx from BOSS)"))
 
 
 class ReconcileMixin(WagtailAdminTemplateMixin):
@@ -332,17 +332,55 @@ class ReconcileView(ReconcileMixin, TemplateView):
             form = ReportForm(request.POST, request.FILES)
         if not problems and form.is_valid():
             upload = form.cleaned_data["report"]
-            try:
-                report = reconcile.import_report(request.user, reconcile.read_report(upload), upload.name,
-                                                 request=request)
+            try:  # only stored and queued here: the worker reads and imports it (records.reportjobs)
+                job = reportjobs.queue(request.user, upload, request=request)
             except reconcile.ReportError as exc:
-                problems = exc.problems
+                problems, status = exc.problems, 413
             else:
-                messages.success(request, _("Report imported: %(rows)d rows") % {"rows": report.row_count})
-                return redirect("records_admin:reconcile_result", pk=report.pk)
+                return redirect("records_admin:reconcile_job", pk=job.pk)
         if problems:
             messages.error(request, _("The report was not imported; nothing was saved"))
         return self.render_to_response(self.get_context_data(form=form, problems=problems), status=status)
+
+
+def _job_state(job):
+    """What the screen shows of a job, and what its JSON endpoint answers."""
+    if job.status == job.Status.QUEUED:
+        text = _("Waiting for the worker to start the import")
+    elif job.status == job.Status.RUNNING and job.stage == "saving":
+        text = _("Saving %(total)d rows") % {"total": job.rows_total}
+    elif job.status == job.Status.RUNNING:
+        text = _("Reading the file: %(done)d of about %(total)d rows") % {"done": job.rows_done,
+                                                                           "total": job.rows_total}
+    elif job.status == job.Status.DONE:
+        text = _("Report imported: %(rows)d rows") % {"rows": job.rows_total}
+    else:
+        text = _("The report was not imported; nothing was saved")
+    return {"status": job.status, "stage": job.stage, "rows_done": job.rows_done, "rows_total": job.rows_total,
+            "percent": job.percent, "text": str(text), "problems": job.problems, "finished": job.finished,
+            "result_url": reverse("records_admin:reconcile_result", args=[job.report_id]) if job.report_id else None}
+
+
+class ReconcileJobView(ReconcileMixin, TemplateView):
+    """The progress of one's own report import; once imported, the reconciliation result."""
+    template_name = "records/reconcile_job.html"
+    page_title = gettext_lazy("Report import")
+
+    def get(self, request, *args, **kwargs):
+        job = get_object_or_404(reportjobs.visible_jobs(request.user), pk=kwargs["pk"])
+        if job.status == job.Status.DONE and job.report_id:
+            messages.success(request, _("Report imported: %(rows)d rows") % {"rows": job.rows_total})
+            return redirect("records_admin:reconcile_result", pk=job.report_id)
+        return self.render_to_response(self.get_context_data(job=job, state=_job_state(job),
+                                                             status_url=reverse("records_admin:reconcile_job_status",
+                                                                                args=[job.pk])))
+
+
+@require_GET
+def reconcile_job_status(request, pk):
+    """The progress of one's own report import as JSON (polled by its page)."""
+    job = get_object_or_404(reportjobs.visible_jobs(request.user), pk=pk)
+    return JsonResponse(_job_state(job))
 
 
 class ReconcileResultView(ReconcileMixin, TemplateView):

@@ -227,6 +227,24 @@ def upload_post(world, scope):
 
 
 PASSWORD = "demo-pass-2026"
+REPORT_JOB_OWNER = "l1-H11"
+
+
+def report_job_owner(user, obj=None):
+    return user.username == REPORT_JOB_OWNER
+
+
+def report_job_url(world, name):
+    """A queued report import of l1-H11 (made once per world)."""
+    from django.urls import reverse
+
+    from org.models import User
+    from records.models import ReportImport
+
+    if "report_job" not in world:
+        world["report_job"] = ReportImport.objects.create(source_name="boss.csv",
+                                                          uploaded_by=User.objects.get(username=REPORT_JOB_OWNER))
+    return reverse(f"records_admin:{name}", args=[world["report_job"].pk])
 
 # The customer-files and chain screens: exact answers, from org/access.py ACTIONS.
 OWN_RULES = [
@@ -243,6 +261,10 @@ OWN_RULES = [
     Rule("records_admin:reconcile", "record.view", secret=("report", "source_name", "record.view"),
          note="the report list shows only reports of the user's halls"),
     Rule("records_admin:reconcile_result", "record.view", obj="report", subject="hall"),
+    Rule("records_admin:reconcile_job", report_job_owner, path=lambda w, o: report_job_url(w, "reconcile_job"),
+         note="an import job is seen only by the user who uploaded it (its halls are unknown until it is read)"),
+    Rule("records_admin:reconcile_job_status", report_job_owner,
+         path=lambda w, o: report_job_url(w, "reconcile_job_status")),
     # archive/admin_urls.py
     Rule("archive_admin:dashboard", "dashboard.view", secret=("volume", "number", "dashboard.view")),
     Rule("archive_admin:daily_close", "dailyclose.run"),

@@ -139,3 +139,38 @@ def test_bad_input_gives_a_clear_message_and_writes_nothing(db, tmp_path, name, 
     assert PartPage.objects.count() == 0
     with pytest.raises(CommandError, match="not found"):
         call_command("import_handbook", str(tmp_path / "missing.txt"))
+
+
+def test_docx_tables_are_read_in_document_order(db, tmp_path):
+    """Handbooks keep sections, responsibilities and key moments in tables (issue 13): their text is imported,
+    in its place between the paragraphs."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("第一部分 营业厅服务流程")
+    document.add_paragraph("一、普通开户入网业务办理流程")
+    layout = document.add_table(rows=2, cols=1)
+    layout.cell(0, 0).text = "2.1 流程目标"
+    layout.cell(1, 0).text = "快速、准确办理普通客户入网业务。"
+    document.add_paragraph("2.3 部门/岗位职责说明")
+    roles = document.add_table(rows=2, cols=2)
+    roles.cell(0, 0).text, roles.cell(0, 1).text = "营业员", "负责受理客户的开户申请"
+    roles.cell(1, 0).text, roles.cell(1, 1).text = "值班经理", "负责审核"
+    document.add_paragraph("2.4 关键时刻说明")
+    moments = document.add_table(rows=1, cols=2)
+    moments.cell(0, 0).text, moments.cell(0, 1).text = "在系统内开户时", "3分钟内完成"
+    merged = document.add_table(rows=1, cols=3)
+    merged.cell(0, 0).text = "客户离开时"
+    merged.cell(0, 1).merge(merged.cell(0, 2)).text = "礼貌道别"
+    document.add_paragraph("二、批量开户入网业务办理流程")
+    path = tmp_path / "表格手册.docx"
+    document.save(path)
+    tree = importer.parse(importer.read_file(path))
+    first, second = tree.parts[0].procedures
+    assert first.objective == ["快速、准确办理普通客户入网业务。"]
+    assert first.responsibilities == [{"role": "营业员", "duties": "负责受理客户的开户申请"},
+                                      {"role": "值班经理", "duties": "负责审核"}]
+    assert [(m["when"], m["do"]) for m in first.key_moments] == [("在系统内开户时", "3分钟内完成"),
+                                                                 ("客户离开时", "礼貌道别")]
+    assert first.key_moments[0]["limit"] == {"value": 3, "unit": "minutes"}
+    assert second.title == "批量开户入网业务办理流程" and not tree.unplaced

@@ -77,7 +77,7 @@ def test_report_id_numbers_are_encrypted(day, users):
 
 @pytest.mark.parametrize("data,message", [
     (b"", "文件为空"),
-    (HEADER.encode("gbk") + b"\n", "UTF-8"),
+    (HEADER.encode("utf-16"), "既不是 UTF-8 也不是 GBK/GB18030"),
     (b"a,b,c\n1,2,3\n", "表头不符"),
     ((HEADER + "\n").encode(), "没有数据行"),
     (_csv("SC1,2026-11-02 10:31:00,H11"), "第 2 行：应有 9 列"),

@@ -9,7 +9,8 @@ from records import reconcile
 
 
 class Command(BaseCommand):
-    help = ("Import a clerk operation report (UTF-8 CSV from BOSS) and reconcile it with the customer files. "
+    help = ("Import a clerk operation report (CSV in UTF-8 or GBK/GB18030, or Excel .xlsx, from BOSS) and reconcile "
+            "it with the customer files (synchronously; the admin screen queues it for the worker). "
             "With --as, only a user who may import reports, and only rows of that user's halls.")
 
     def add_arguments(self, parser):
