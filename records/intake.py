@@ -254,7 +254,17 @@ def ingest(actor, *, hall, clerk, fileobj, name, channel, category="", business_
         staged.discard()
 
 
+def _upload_master(hall, staged):
+    """Store the master before any transaction is open. An upload that hangs on S3 then holds no row lock
+    and, above all, not the event log's chain-head lock, which every login and state change needs."""
+    field = Scan._meta.get_field("master")
+    name = field.generate_filename(None, _master_name(hall, staged))
+    with open(staged.path, "rb") as fh:
+        return field.storage.save(name, File(fh), max_length=field.max_length)
+
+
 def _create(actor, hall, clerk, staged, channel, category, business_date, request):
+    master = _upload_master(hall, staged)
     try:
         with transaction.atomic():
             record = transitions.receive(actor, hall=hall, clerk=clerk, channel=channel, category=category,
@@ -262,18 +272,20 @@ def _create(actor, hall, clerk, staged, channel, category, business_date, reques
                                          page_count=staged.page_count, request=request,
                                          source={"file": staged.name, "sha256": staged.sha256,
                                                  "size": staged.size, "kind": staged.kind})
-            scan = Scan(record=record, original_name=staged.name[:255], kind=staged.kind, size=staged.size,
-                        sha256=staged.sha256, page_count=staged.page_count)
-            with open(staged.path, "rb") as fh:
-                scan.master.save(_master_name(hall, staged), File(fh), save=False)
-            try:
-                scan.save()
-            except IntegrityError:
-                scan.master.delete(save=False)  # a parallel upload of the same file won the race
-                raise
+            Scan.objects.create(record=record, original_name=staged.name[:255], kind=staged.kind,
+                                size=staged.size, sha256=staged.sha256, page_count=staged.page_count,
+                                master=master)
             transitions.queue_ocr(actor, record, request=request)
         return record
-    except IntegrityError:
+    except BaseException as exc:
+        # Nothing refers to the stored master (a parallel upload of the same file won the race, or the
+        # database refused): remove it so no customer file is left without a record.
+        try:
+            Scan._meta.get_field("master").storage.delete(master)
+        except Exception:  # storage down as well: the orphan is named in the log for the operator
+            log.exception("could not remove the unreferenced master %s", master)
+        if not isinstance(exc, IntegrityError):
+            raise
         existing = duplicate_of(staged.sha256)
         raise IntakeError(_("%(name)s was already received as customer file #%(id)d")
                           % {"name": staged.name, "id": existing.pk if existing else 0}, existing=existing) from None
