@@ -86,7 +86,7 @@ def embedded(project):
 @pytest.fixture(scope="module")
 def production(project):
     server = Server(project_env(project["var"], "config.settings.production", ALLOWED_HOSTS="127.0.0.1",
-                                PII_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+                                PII_KEY=(project["var"] / "pii.key").read_text().strip(),  # the database's key
                                 SECURE_SSL_REDIRECT="false"))
     yield server
     server.stop()
