@@ -20,6 +20,9 @@ def use_es(settings, url=None):
     settings.ELASTICSEARCH_URL = url or es_url()
     settings.SEARCH_INDEX_PREFIX = f"test-{uuid.uuid4().hex[:10]}"
     settings.SEARCH_ANALYZER = "bigram"
+    # The largest timeout the settings allow: on a busy machine (CI, helpers) the test node may take
+    # seconds to answer; tests of the timeout itself (test_search_timeouts.py) set their own.
+    settings.ELASTICSEARCH_TIMEOUT = 10
     return backends.get()
 
 
