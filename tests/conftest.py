@@ -85,3 +85,29 @@ def s3_env():
     if not all(values.values()):
         pytest.fail("the S3 test server is not configured: run the suite with `make test`")
     return values
+
+
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_setup", "_django_db_helper"}
+
+
+def uses_database(item):
+    """Whether a test touches the database: through pytest-django (marker or fixture, directly or through
+    another fixture), or because it says so (`both_databases`: subprocesses that read DATABASE_URL)."""
+    if item.get_closest_marker("django_db") or item.get_closest_marker("both_databases"):
+        return True
+    if item.get_closest_marker("postgres"):
+        return True
+    return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that touch no database run once, on the embedded default (SQLite): the PostgreSQL run of
+    `make test` leaves them out instead of repeating them."""
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return
+    kept, once = [], []
+    for item in items:
+        (kept if uses_database(item) else once).append(item)
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = kept
