@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 
 from org.models import AuditEvent, User
 from records import reconcile
-from records.models import OperatorReport, Record, ReportRow
+from records.models import OperatorReport, ReportRow
 
 HEADER = ",".join(reconcile.HEADER)
 ID = "510302199001011234"
