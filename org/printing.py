@@ -3,7 +3,7 @@ the file, so a sheet prints the same everywhere, and the one way text becomes a 
 
 ReportLab reads a Paragraph's text as markup: `<img src="/any/file.png"/>` in a name or a note would embed a
 file of the server into the PDF, and a broken tag (`<b>`, `<font name=x>`, `&bogus;`) makes printing fail.
-So nothing else builds a Paragraph (tests/test_pdf_escaping.py checks the source): text() escapes the value
+So nothing else builds a Paragraph (tests/org/test_pdf_escaping.py checks the source): text() escapes the value
 whole and adds only its own line breaks."""
 from pathlib import Path
 from xml.sax.saxutils import escape

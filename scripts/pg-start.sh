@@ -4,7 +4,7 @@
 set -euo pipefail
 ROLE=${PG_TEST_USER:-records}
 PASS=${PG_TEST_PASSWORD:-records}
-# A second login role for the tests of the owner/runtime split (tests/test_auditlog_roles.py): owns nothing.
+# A second login role for the tests of the owner/runtime split (tests/org/test_auditlog_roles.py): owns nothing.
 APP_ROLE=${PG_TEST_APP_USER:-records_app}
 APP_PASS=${PG_TEST_APP_PASSWORD:-records_app}
 PORT=${PG_TEST_PORT:-5432}

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from org.models import Hall
 from records.models import Page, Record, Scan
 from tests.archive_helpers import day, make_day, small_pdf
-from tests.test_archive_printing import volume_at_branch  # noqa: F401 (fixture)
+from tests.archive.test_archive_printing import volume_at_branch  # noqa: F401 (fixture)
 
 from .search_support import db_backend, sync  # noqa: F401
 

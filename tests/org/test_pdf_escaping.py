@@ -27,7 +27,7 @@ from records.models import Record
 from tests.archive_helpers import PASSWORD, day, make_day
 from tests.handbook_support import make_handbook, make_procedure
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 EVIL_SIZE = (37, 23)  # an image of this size in a PDF can only be the planted one
 
 

@@ -18,7 +18,7 @@ from search import registry
 from search.models import SearchDoc
 from search.query import search
 
-from .search_support import any_backend, sync  # noqa: F401
+from tests.search_support import any_backend, sync  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

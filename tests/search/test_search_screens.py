@@ -11,7 +11,7 @@ from org.models import AuditEvent
 from records.models import Page
 from search.models import OutboxEntry
 
-from .search_support import any_backend, db_backend, sync  # noqa: F401
+from tests.search_support import any_backend, db_backend, sync  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from records.models import Page, Record
 from records.storage import customer_files
 from tests.scans import form_lines, form_page, save_pdf, text_page
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _ingest(users, data, name, hall="H11"):

@@ -14,7 +14,7 @@ from org import keycheck, pii
 from org.models import KeyCheck
 from tests.conftest import on_postgres
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 KEY_A = base64.b64encode(b"A" * 32).decode()
 KEY_B = base64.b64encode(b"B" * 32).decode()
 

@@ -17,10 +17,10 @@ from org import access
 from search import backends, query, registry
 from search.backends import es as es_backend_module
 
-from .search_support import drop_indices, es_url, sync, use_es
+from tests.search_support import drop_indices, es_url, sync, use_es
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 TIMEOUT = 2
 UNAVAILABLE = "搜索暂时不可用"
 

@@ -8,7 +8,7 @@ from records.models import Page, Record
 from search import outbox, query, registry
 from search.query import SearchInputError, search
 
-from .search_support import any_backend, sync  # noqa: F401
+from tests.search_support import any_backend, sync  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from search import outbox
 from search.models import OutboxEntry, SearchDoc
 from search.query import search
 
-from .search_support import db_backend  # noqa: F401
+from tests.search_support import db_backend  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

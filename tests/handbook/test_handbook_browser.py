@@ -3,7 +3,7 @@ the server (no internet at runtime) and the library served only after signing in
 import pytest
 
 from tests.handbook_support import make_handbook, make_procedure
-from tests.test_browser_upload import ARGS, CHROMIUM, pytestmark  # noqa: F401  (skip without Chromium)
+from tests.records.test_browser_upload import ARGS, CHROMIUM, pytestmark  # noqa: F401  (skip without Chromium)
 
 
 def test_flowchart_renders_offline_after_login(live_server, org_demo):

@@ -28,7 +28,7 @@ from org.models import AuditEvent
 from tests.append_only_support import triggers_off
 from tests.conftest import on_postgres, s3_env
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _write(n, action="test.event"):

@@ -15,7 +15,7 @@ from django.db import connection
 from org import auditlog, dbroles
 from tests.conftest import on_postgres
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 APP_ROLE = os.environ.get("PG_TEST_APP_USER", "records_app")
 APP_PASSWORD = os.environ.get("PG_TEST_APP_PASSWORD", "records_app")
 

@@ -8,7 +8,7 @@ from records.models import Record
 from search.query import search
 from tests.archive_helpers import PASSWORD, day, make_day, to_keeper
 
-from .search_support import any_backend, sync  # noqa: F401
+from tests.search_support import any_backend, sync  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from org.models import AuditEvent, User
 from records import reconcile
 from records.models import OperatorReport, ReportImport, ReportRow
 from records.storage import customer_files
-from tests.test_report_formats import csv_bytes, row, xlsx_bytes
+from tests.records.test_report_formats import csv_bytes, row, xlsx_bytes
 
 
 def upload(client, name, content):

@@ -16,9 +16,9 @@ from search import backends, outbox, query, registry
 from search.models import OutboxEntry
 from search.query import search
 
-from .search_support import drop_indices, es_backend, es_url, sync, use_es  # noqa: F401
+from tests.search_support import drop_indices, es_backend, es_url, sync, use_es  # noqa: F401
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 PRIVATE_PORT = 9261
 
 

@@ -11,7 +11,7 @@ from storages.backends.s3 import S3Storage
 
 from tests.conftest import s3_env
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _storage():

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from records.models import Record
 from records.watch import Watcher
-from tests.test_records_api import small_png
+from tests.records.test_records_api import small_png
 
 
 def run_watcher():

@@ -287,7 +287,7 @@ def test_reconcile_good_report(login, make_record):
     make_record("H12", transaction_no="SC0012")
     report = csv_file(line("SC0001"), line("SC0002", phone="13900009999"), line("SC9999"),
                       line("SC0012", hall="H12", clerk_no="H12CLERK02"), line("SC0013", hall="H12"))
-    from tests.test_reconcile_scope import imported
+    from tests.records.test_reconcile_scope import imported
 
     client = login("archivist")
     response = imported(client, client.post(reverse("records_admin:reconcile"), {"report": report}))
@@ -311,7 +311,7 @@ def test_reconcile_good_report(login, make_record):
 def test_reconcile_bad_report_names_every_problem(login):
     client = login("l1-H11")
     report = csv_file(line("SC1"), line("SC1"), line("SC2").replace("2026-11-02 10:31:00", "昨天"))
-    from tests.test_reconcile_scope import imported
+    from tests.records.test_reconcile_scope import imported
 
     response = imported(client, client.post(reverse("records_admin:reconcile"), {"report": report}))
     assert response.status_code == 200

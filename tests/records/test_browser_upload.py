@@ -4,7 +4,7 @@ import os
 import pytest
 
 from records.models import Record
-from tests.test_records_admin import png
+from tests.records.test_records_admin import png
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

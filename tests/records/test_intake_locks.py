@@ -15,7 +15,7 @@ from org.models import Hall
 from records import intake
 from records.models import Record, Scan
 from tests.conftest import on_postgres
-from tests.test_records_api import small_png
+from tests.records.test_records_api import small_png
 
 
 def wait_for(condition, seconds, what):

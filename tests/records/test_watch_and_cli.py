@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from org.models import AuditEvent
 from records.models import Record
 from records.watch import Watcher, move_aside
-from tests.test_records_api import small_png
+from tests.records.test_records_api import small_png
 
 ID = "11010519491231002X"
 MASKED = "1101**********002X"
