@@ -61,7 +61,13 @@ if [[ "$(id -u)" -eq 0 ]]; then
 fi
 
 PID_FILE="$NODE_DIR/es.pid"
-if [[ -f "$PID_FILE" ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
+# One start at a time, held until the node answers (two callers at once would both launch a node on the
+# same data folder); the lock's descriptor is not passed on to the node (9>&-).
+exec 9>"$NODE_DIR/.start.lock"
+flock 9
+if curl -sf --max-time 2 "$URL/_cluster/health" >/dev/null 2>&1; then
+    :  # already up (started by another caller)
+elif [[ -f "$PID_FILE" ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
     log "Elasticsearch (pid $(cat "$PID_FILE")) is starting; waiting for it"
 else
     rm -f "$PID_FILE"
@@ -70,9 +76,10 @@ else
 ES_JAVA_OPTS='-Xms512m -Xmx512m' '$ES_HOME/bin/elasticsearch' -d -p '$PID_FILE'"
     log "starting Elasticsearch $VERSION on $URL as $RUN_USER (logs: $NODE_DIR/logs)"
     if [[ "$RUN_USER" == "$(id -un)" ]]; then
-        bash -c "$cmd" </dev/null >/dev/null
+        setsid bash -c "$cmd" </dev/null >/dev/null 9>&-
     else
-        runuser -u "$RUN_USER" -- bash -c "$cmd" </dev/null >/dev/null
+        # setsid: its own session, so killing a test's process group never takes the node with it
+        setsid runuser -u "$RUN_USER" -- bash -c "$cmd" </dev/null >/dev/null 9>&-
     fi
 fi
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from org import access, pii
 
 from . import backends, registry, text as zh
+from .backends.base import Hit, SearchResult  # noqa: F401  (the result types callers see)
 
 MAX_PER_PAGE = 100
 MAX_WINDOW = 10000
@@ -35,28 +36,6 @@ class ParsedQuery:
     sort: str = ""  # "" = relevance, else a field with optional "-"
     page: int = 1
     per_page: int = 20
-
-
-@dataclass
-class Hit:
-    id: str
-    fields: dict  # the document type's result_fields, never its text
-    snippet: str  # safe HTML: escaped text (masked, org.pii.mask_text) with <mark> around matches
-    score: float = 0.0
-
-
-@dataclass
-class SearchResult:
-    hits: list
-    total: int
-    facets: dict  # field -> [(value, count), ...]
-    page: int
-    per_page: int
-    took: float = 0.0  # milliseconds the backend itself reports (Elasticsearch's `took`)
-
-    @property
-    def pages(self):
-        return max(1, -(-self.total // self.per_page))
 
 
 def _date(name, value):

@@ -6,9 +6,7 @@ reindex(doctype) -> count and status() -> list of dicts.
 """
 from django.conf import settings
 
-
-class Unavailable(Exception):
-    """The search engine cannot be reached or refused the request; changes wait in the outbox."""
+from .base import Unavailable  # noqa: F401  (callers catch backends.Unavailable)
 
 
 _cache = {}

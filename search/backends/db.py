@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 
 from .. import text as zh
 from ..models import SearchDoc
-from ..query import Hit, SearchResult
+from .base import Hit, SearchResult
 
 CHUNK = 500
 

@@ -17,8 +17,8 @@ from elasticsearch.dsl import Boolean, Date, Index, Integer, Keyword, Mapping, Q
 from elasticsearch.dsl import token_filter
 
 from ..models import IndexState
-from ..query import Hit, SearchResult
-from . import Unavailable
+from .base import Hit, SearchResult
+from .base import Unavailable
 
 CHUNK = 1000
 WRITE_TIMEOUT = 120  # seconds per bulk request from the worker or a command
