@@ -99,6 +99,10 @@ class Cluster:
         password = {OWNER: OWNER_PASSWORD, APP: APP_PASSWORD}[role]
         return f"postgres://{role}:{password}@127.0.0.1:{self.port}/{database}"
 
+    def superuser_url(self, database):
+        """The superuser over the socket folder (trusted): sees every session in pg_stat_activity."""
+        return f"postgresql://postgres@/{database}?host={self.dir}&port={self.port}"
+
     def psql(self, *args, user="postgres", database="postgres", password=None):
         """psql as `user` (the superuser over the socket folder, a role over TCP with its password)."""
         host = str(self.dir) if user == "postgres" else "127.0.0.1"
