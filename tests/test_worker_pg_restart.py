@@ -41,12 +41,13 @@ def wait_for(condition, seconds, what):
 
 
 @pytest.fixture(scope="module")
-def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
+def cluster(request, tmp_path_factory):
     if not on_postgres():
         pytest.skip("runs in the PostgreSQL pass of the suite: its schema is copied from that pass's test database")
     bindir = private_postgres.binaries()
     if bindir is None:
         pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found: make setup installs them")
+    request.getfixturevalue("django_db_setup")  # the migrated test database whose schema is copied
     server = private_postgres.Cluster(bindir)
     try:
         server.init()
@@ -103,7 +104,8 @@ class Site:
     def query(self, sql, *params, superuser=False):
         """Rows of `sql` (as the tables' owner), or None while the database does not answer."""
         try:
-            with psycopg.connect(self.superuser_url if superuser else self.owner_url, connect_timeout=2, autocommit=True) as conn:
+            url = self.superuser_url if superuser else self.owner_url
+            with psycopg.connect(url, connect_timeout=2, autocommit=True) as conn:
                 return conn.execute(sql, params).fetchall()
         except psycopg.OperationalError:
             return None
