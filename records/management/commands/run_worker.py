@@ -57,7 +57,7 @@ class ResilientWorker(Worker):
                 log.warning("database fault, reconnecting in %.1f s: %s", pause, exc)
                 _close_connections()
                 self.running_task = False
-                time.sleep(pause)
+                time.sleep(min(pause, failing_since + self.give_up - now + 0.1))  # never sleeps past --give-up
                 pause = min(pause * 2, 10.0)
                 if self._database_answers():
                     failing_since, pause = None, 0.5
