@@ -101,7 +101,7 @@ def test_a_worker_killed_while_saving_a_report_is_taken_over(org_demo, tmp_path)
         "from django.core.files.uploadedfile import SimpleUploadedFile\nfrom org.models import User\n"
         "from records import reportjobs\n"
         f"data = open({str(path)!r}, 'rb').read()\n"
-        "print(reportjobs.queue(User.objects.get(username='l1-H11'), SimpleUploadedFile('boss.csv', data)).pk)")))
+        "print(reportjobs.queue(User.objects.get(username='l1-H11'), SimpleUploadedFile('boss.csv', data)).pk)")).split()[-1])
     first = project.worker()
     job = ReportImport.objects.filter(pk=pk)
     wait_for(lambda: job.filter(status="running", stage="saving").exists(), 120, "the worker saving the rows")
