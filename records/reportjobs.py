@@ -108,8 +108,11 @@ def _imported_before(job, data):
 
 def _finish(job, status, **fields):
     """End the job if it is still this worker's (its token): the uploaded file deleted, then the outcome.
-    False when another worker took it over meanwhile (then it touches nothing)."""
-    mine = ReportImport.objects.filter(pk=job.pk, status=ReportImport.Status.RUNNING, attempts=job.attempts)
+    A job queued again meanwhile but not started by anyone (the lease ran out while SQLite, a single writer,
+    kept the heartbeat from being written during the save) is still this worker's to end. False when another
+    worker started it meanwhile (then this one touches nothing)."""
+    mine = ReportImport.objects.filter(pk=job.pk, attempts=job.attempts,
+                                       status__in=[ReportImport.Status.RUNNING, ReportImport.Status.QUEUED])
     if not mine.exists():
         return False
     name = job.upload.name
