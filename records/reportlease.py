@@ -60,16 +60,18 @@ def reclaim_expired(seconds=None):
             job = stale.select_for_update().filter(pk=pk).first()
             if job is None:
                 continue  # renewed, or taken by another reaper, meanwhile
+            same = stale.filter(pk=pk, attempts=job.attempts)  # the condition again (SQLite locks no row)
             details = {"file": job.source_name, "attempts": job.attempts, "reason": f"no heartbeat for {seconds:g} s"}
             if job.attempts >= max_attempts():
                 problem = ABANDONED_TEXT.format(attempts=job.attempts)
-                ReportImport.objects.filter(pk=pk).update(status=ReportImport.Status.FAILED, stage="", upload="",
-                                                          problems=[problem], finished_at=timezone.now())
+                if not same.update(status=ReportImport.Status.FAILED, stage="", upload="", problems=[problem],
+                                   finished_at=timezone.now()):
+                    continue
                 auditlog.record(ABANDONED, actor=None, obj=job, details=details)
                 abandoned.append(job)
                 continue
-            ReportImport.objects.filter(pk=pk).update(status=ReportImport.Status.QUEUED, stage="", rows_done=0,
-                                                      heartbeat=None)
+            if not same.update(status=ReportImport.Status.QUEUED, stage="", rows_done=0, heartbeat=None):
+                continue
             auditlog.record(REQUEUED, actor=None, obj=job, details=details)
             import_report_job.enqueue(pk)
         taken.append(pk)
