@@ -161,17 +161,44 @@ def max_xlsx_unpacked_bytes():
     return getattr(settings, "RECONCILE_MAX_XLSX_UNPACKED_BYTES", 1024 ** 3)
 
 
+# A cell with a value beyond column Z (a report has 9 columns), and the number of the last row.
+_WIDE_CELL = re.compile(rb'c r="[A-Z]{2,3}\d+"[^>]*[^/]>')
+_LAST_ROW = re.compile(rb'row r="(\d+)"')
+
+
 def _xlsx_unpacked(data):
-    """Refuse a workbook whose parts unpack to more than the limit (a zip bomb) before anything reads it."""
+    """Refuse, before calamine reads it, a workbook it would blow up in memory: parts unpacking to more than
+    the limit (a zip bomb), or a sheet whose extent (calamine holds every cell of it, empty or not) reaches
+    beyond column Z or past the row limit; each scanned at C speed, streaming."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
-            unpacked = sum(part.file_size for part in package.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            parts = package.infolist()
+            unpacked = sum(part.file_size for part in parts)
+            limit = max_xlsx_unpacked_bytes()
+            if unpacked > limit:
+                raise ReportError([f"Excel 文件解压后有 {unpacked / 2 ** 20:.0f} MB，超过允许的 "
+                                   f"{limit / 2 ** 20:.0f} MB，未导入：请按日期分开导出"])
+            for part in parts:
+                if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+                    _sheet_extent(package, part)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError):
         raise ReportError([_DAMAGED]) from None
-    limit = max_xlsx_unpacked_bytes()
-    if unpacked > limit:
-        raise ReportError([f"Excel 文件解压后有 {unpacked / 2 ** 20:.0f} MB，超过允许的 {limit / 2 ** 20:.0f} MB，"
-                           "未导入：请按日期分开导出"])
+
+
+def _sheet_extent(package, part):
+    last, tail = 0, b""
+    with package.open(part) as stream:
+        while chunk := stream.read(1 << 22):
+            window = tail + chunk
+            if _WIDE_CELL.search(window):
+                raise ReportError([f"工作表在第 Z 列之后还有内容：报表应只有 {len(HEADER)} 列（{','.join(HEADER)}），"
+                                   "请删除多余的列后重新导出"])
+            rows = _LAST_ROW.findall(window[-65536:])
+            last = int(rows[-1]) if rows else last
+            tail = window[-256:]
+    if last > max_report_rows() + 1:
+        raise ReportError([f"工作表有内容直到第 {last} 行，超过 {max_report_rows()} 行，未导入：请删除多余的行"
+                           "或按日期分开导出"])
 
 
 def _broken(exc):

@@ -248,3 +248,15 @@ def test_damaged_workbooks_are_refused_with_a_message_never_a_traceback(db, sett
     settings.RECONCILE_MAX_XLSX_UNPACKED_BYTES = 2 ** 20  # a zip bomb is refused before it is unpacked
     bomb = repacked(good, {SHEET: sheet_xml(good)[0] + b" " * (2 * 2 ** 20)})
     assert "解压后有 2 MB，超过允许的 1 MB" in refused(bomb)[0]
+
+
+def test_a_sheet_reaching_far_right_or_down_is_refused_before_it_is_read(db):
+    """calamine holds every cell of the sheet's extent: one stray value far away would take the worker's memory."""
+    for cell, expected in (("AB7", "工作表在第 Z 列之后还有内容"), ("A900000", "工作表有内容直到第 900000 行")):
+        book = openpyxl.Workbook()
+        book.active.append(reconcile.HEADER)
+        book.active.append(row())
+        book.active[cell] = "x"
+        out = io.BytesIO()
+        book.save(out)
+        assert refused(out.getvalue())[0].startswith(expected)
