@@ -19,7 +19,7 @@ from records.models import OperatorReport, ReportImport, ReportRow
 from records.storage import customer_files
 from tests.test_report_formats import csv_bytes, row
 from tests.test_report_jobs import run_worker
-from tests.test_worker_recovery import Project, wait_for
+from tests.test_worker_recovery import project, wait_for  # noqa: F401 (project is a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,8 +92,9 @@ def test_after_the_last_attempt_the_job_fails_with_a_sentence_and_its_file_is_de
 
 
 @pytest.mark.postgres
-def test_a_worker_killed_while_saving_a_report_is_taken_over(org_demo, tmp_path):
-    project = Project(tmp_path)
+def test_a_worker_killed_while_saving_a_report_is_taken_over(org_demo, project):
+    project = project()
+    tmp_path = project.tmp
     rows = 60_000
     path = tmp_path / "boss.csv"
     path.write_bytes(csv_bytes([row(受理编号=f"SC{n:06d}") for n in range(rows)], "gb18030"))
