@@ -17,9 +17,9 @@ from org.models import AuditEvent, User
 from records import reconcile, reportjobs, reportlease
 from records.models import OperatorReport, ReportImport, ReportRow
 from records.storage import customer_files
-from tests.test_report_formats import csv_bytes, row
-from tests.test_report_jobs import run_worker
-from tests.test_worker_recovery import project, wait_for  # noqa: F401 (project is a fixture)
+from tests.records.test_report_formats import csv_bytes, row
+from tests.records.test_report_jobs import run_worker
+from tests.records.test_worker_recovery import project, wait_for  # noqa: F401 (project is a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
