@@ -260,6 +260,10 @@ class ReportImport(models.Model):
     report = models.ForeignKey(OperatorReport, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The lease of the worker running it (records/reportlease.py): its start number is the token, the
+    # heartbeat is renewed while it works; a running job without one for a lease is taken over.
+    attempts = models.PositiveIntegerField(default=0, editable=False)
+    heartbeat = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

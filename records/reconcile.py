@@ -20,6 +20,7 @@ import hashlib
 import io
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -47,6 +48,7 @@ _LIMITS = [MAX_LENGTH.get(column, 10 ** 9) for column in HEADER]
 _DIGIT_INDEXES = {HEADER.index(column) for column in DIGIT_COLUMNS}
 SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d*)?[eE][+-]?\d+$")
 EXCEL_EXACT = 10 ** 15  # Excel keeps 15 significant digits: a larger whole number in a number cell was rounded
+_DAMAGED = "无法读取该 Excel 文件（.xlsx 已损坏或不是 Excel 工作簿）"
 _REEXPORT = "请在 Excel 中把该列设为“文本”格式后重新导出，或直接使用 BOSS 导出的原始文件"
 MAX_PROBLEMS = 50
 PROGRESS_EVERY = 5000
@@ -155,34 +157,85 @@ def _csv_lines(data):
         raise ReportError([f"第 {last + 1} 行：CSV 格式错误（{exc}）"]) from None
 
 
+def max_xlsx_unpacked_bytes():
+    return getattr(settings, "RECONCILE_MAX_XLSX_UNPACKED_BYTES", 1024 ** 3)
+
+
+# A cell with a value beyond column Z (a report has 9 columns), and the number of the last row.
+_WIDE_CELL = re.compile(rb'c r="[A-Z]{2,3}\d+"[^>]*[^/]>')
+_LAST_ROW = re.compile(rb'row r="(\d+)"')
+
+
+def _xlsx_unpacked(data):
+    """Refuse, before calamine reads it, a workbook it would blow up in memory: parts unpacking to more than
+    the limit (a zip bomb), or a sheet whose extent (calamine holds every cell of it, empty or not) reaches
+    beyond column Z or past the row limit; each scanned at C speed, streaming."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            parts = package.infolist()
+            unpacked = sum(part.file_size for part in parts)
+            limit = max_xlsx_unpacked_bytes()
+            if unpacked > limit:
+                raise ReportError([f"Excel 文件解压后有 {unpacked / 2 ** 20:.0f} MB，超过允许的 "
+                                   f"{limit / 2 ** 20:.0f} MB，未导入：请按日期分开导出"])
+            for part in parts:
+                if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+                    _sheet_extent(package, part)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError):
+        raise ReportError([_DAMAGED]) from None
+
+
+def _sheet_extent(package, part):
+    last, tail = 0, b""
+    with package.open(part) as stream:
+        while chunk := stream.read(1 << 22):
+            window = tail + chunk
+            if _WIDE_CELL.search(window):
+                raise ReportError([f"工作表在第 Z 列之后还有内容：报表应只有 {len(HEADER)} 列（{','.join(HEADER)}），"
+                                   "请删除多余的列后重新导出"])
+            rows = _LAST_ROW.findall(window[-65536:])
+            last = int(rows[-1]) if rows else last
+            tail = window[-256:]
+    if last > max_report_rows() + 1:
+        raise ReportError([f"工作表有内容直到第 {last} 行，超过 {max_report_rows()} 行，未导入：请删除多余的行"
+                           "或按日期分开导出"])
+
+
+def _broken(exc):
+    """A reader's failure on a damaged file: any exception, or a Rust panic (pyo3's PanicException derives
+    from BaseException); never KeyboardInterrupt or SystemExit."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
 def _xlsx_lines(data):
-    """(row number, values) of the first sheet of an .xlsx, read as a stream (values only, no formulas), and
-    the number of rows the sheet says it has (for the progress)."""
-    import openpyxl
+    """(row number, values) of the first worksheet of an .xlsx (cached values, no formulas) and the number of
+    rows it has (for the progress), read by calamine (Rust): six to ten times faster than openpyxl.
 
+    calamine keeps what the checks need: a text cell stays str ("5.10302E+17" is caught as scientific
+    notation), a number cell is a float (an ID number typed as a number is caught beyond 15 digits), a cell
+    with a date format is a datetime (a date alone a date, a time alone a time: neither is a 受理时间). The
+    sheet is read from A1 (skip_empty_area=False) so row numbers are the ones Excel shows."""
+    import python_calamine
+
+    _xlsx_unpacked(data)
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds (zip, XML, KeyError) for a damaged workbook
-        raise ReportError(["无法读取该 Excel 文件（.xlsx 已损坏或不是 Excel 工作簿）"]) from None
-    if not book.worksheets:
-        book.close()
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets = [m.name for m in book.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+    except BaseException as exc:  # zip, XML, format: a damaged package or not a workbook at all
+        if not _broken(exc):
+            raise
+        raise ReportError([_DAMAGED]) from None
+    if not sheets:
         raise ReportError(["Excel 文件中没有工作表"])
-    sheet = book.worksheets[0]
-
-    def lines():
-        try:
-            for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield line, list(values)
-        except Exception:  # a damaged sheet inside a readable package
-            raise ReportError(["无法读取该 Excel 文件（工作表已损坏）"]) from None
-        finally:
-            book.close()
-
     try:
-        expected = max(0, (sheet.max_row or 0) - 1)
-    except Exception:
-        expected = 0
-    return lines(), expected
+        values = book.get_sheet_by_name(sheets[0]).to_python(skip_empty_area=False)
+    except BaseException as exc:
+        if not _broken(exc):
+            raise
+        raise ReportError(["无法读取该 Excel 文件（工作表已损坏）"]) from None
+    finally:
+        book.close()
+    return ((line, list(row)) for line, row in enumerate(values, start=1)), max(0, len(values) - 1)
 
 
 def _source(data):

@@ -4,19 +4,22 @@ web request may wait, so the request only stores the file and queues the job; th
 is, then the report or the refusal by line and column.
 
 The uploaded file shows ID numbers: it waits in the private records storage (records/storage.py, no URL)
-and is deleted as soon as the worker has read it. The file is written before the job row and its event, so
+and is deleted when the job ends (not before: a job whose worker died runs again from it, see
+records/reportlease.py). The file is written before the job row and its event, so
 no storage I/O happens inside a database transaction (or the event log's chain-head lock). A job is seen
 only by the user who uploaded it (its rows' halls are not known before it is read)."""
+import hashlib
 import logging
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from org import access, auditlog
 
-from . import reconcile
-from .models import ReportImport
+from . import lease, reconcile
+from .models import OperatorReport, ReportImport
 
 log = logging.getLogger(__name__)
 
@@ -51,37 +54,67 @@ def queue(user, upload, request=None):
 
 
 def run(job_id):
-    """Import the job's file (in the worker). Returns the job's final status."""
+    """Import the job's file (in the worker) under a lease (records/reportlease.py). Returns the job's final
+    status (None when it was not this worker's to run, or was taken over meanwhile)."""
+    from .reportlease import JobLease
+
     if not ReportImport.objects.filter(pk=job_id, status=ReportImport.Status.QUEUED).update(
-            status=ReportImport.Status.RUNNING, stage="reading"):
+            status=ReportImport.Status.RUNNING, stage="reading", rows_done=0, attempts=F("attempts") + 1,
+            heartbeat=timezone.now()):
         return None  # already taken, or gone
     job = ReportImport.objects.select_related("uploaded_by").get(pk=job_id)
-    mine = ReportImport.objects.filter(pk=job_id)
+    with JobLease(job.pk, job.attempts):
+        def progress(done, total, stage):
+            if not ReportImport.objects.filter(pk=job_id, attempts=job.attempts, status=ReportImport.Status.RUNNING
+                                               ).update(rows_done=done, rows_total=total, stage=stage,
+                                                        heartbeat=timezone.now()):
+                raise lease.LeaseLost(f"report import job {job_id} was taken over")
 
-    def progress(done, total, stage):
-        mine.update(rows_done=done, rows_total=total, stage=stage)
-
-    try:
-        with job.upload.open("rb") as fh:
-            data = reconcile.read_report(fh)
-        report = reconcile.import_report(job.uploaded_by, data, job.source_name, progress=progress)
-    except (reconcile.ReportError, PermissionDenied) as exc:
-        problems = exc.problems if isinstance(exc, reconcile.ReportError) else [str(exc)]
-        _finish(job, ReportImport.Status.FAILED, problems=problems)
-        auditlog.record("report.import_refused", actor=job.uploaded_by, obj=job,
-                        details={"file": job.source_name, "problems": len(problems)})
-    except Exception:
-        log.exception("report import job %s failed", job_id)
-        _finish(job, ReportImport.Status.FAILED, problems=["导入时发生内部错误，未保存任何数据：请重新上传，"
-                                                           "如仍失败请联系系统管理员"])
-        raise
-    else:
-        _finish(job, ReportImport.Status.DONE, report=report, rows_done=report.row_count,
-                rows_total=report.row_count)
+        try:
+            with job.upload.open("rb") as fh:
+                data = reconcile.read_report(fh)
+            report = _imported_before(job, data) or reconcile.import_report(
+                job.uploaded_by, data, job.source_name, progress=progress)
+        except lease.LeaseLost:
+            log.warning("report import job %s was taken over by another worker", job_id)
+            return None
+        except (reconcile.ReportError, PermissionDenied) as exc:
+            problems = exc.problems if isinstance(exc, reconcile.ReportError) else [str(exc)]
+            if not _finish(job, ReportImport.Status.FAILED, problems=problems):
+                return None
+            auditlog.record("report.import_refused", actor=job.uploaded_by, obj=job,
+                            details={"file": job.source_name, "problems": len(problems)})
+        except Exception:
+            log.exception("report import job %s failed", job_id)
+            _finish(job, ReportImport.Status.FAILED, problems=["导入时发生内部错误，未保存任何数据：请重新上传，"
+                                                               "如仍失败请联系系统管理员"])
+            raise
+        else:
+            if not _finish(job, ReportImport.Status.DONE, report=report, rows_done=report.row_count,
+                           rows_total=report.row_count):
+                return None
     return job.status
 
 
+def _imported_before(job, data):
+    """On a re-run: the report this job's earlier worker committed just before it died (same file, same
+    user, imported after the job was queued), or None."""
+    if job.attempts < 2:
+        return None
+    digest = hashlib.sha256(data).hexdigest()
+    return OperatorReport.objects.filter(sha256=digest, imported_by=job.uploaded_by,
+                                         imported_at__gte=job.created_at).first()
+
+
 def _finish(job, status, **fields):
+    """End the job if it is still this worker's (its token): the uploaded file deleted, then the outcome.
+    A job queued again meanwhile but not started by anyone (the lease ran out while SQLite, a single writer,
+    kept the heartbeat from being written during the save) is still this worker's to end. False when another
+    worker started it meanwhile (then this one touches nothing)."""
+    mine = ReportImport.objects.filter(pk=job.pk, attempts=job.attempts,
+                                       status__in=[ReportImport.Status.RUNNING, ReportImport.Status.QUEUED])
+    if not mine.exists():
+        return False
     name = job.upload.name
     if name:
         try:
@@ -90,5 +123,4 @@ def _finish(job, status, **fields):
             log.exception("could not delete the uploaded report %s", name)
     for key, value in {"status": status, "stage": "", "upload": "", "finished_at": timezone.now(), **fields}.items():
         setattr(job, key, value)
-    ReportImport.objects.filter(pk=job.pk).update(status=status, stage="", upload="", finished_at=job.finished_at,
-                                                  **fields)
+    return bool(mine.update(status=status, stage="", upload="", finished_at=job.finished_at, **fields))

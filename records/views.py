@@ -26,7 +26,7 @@ from org.admin_scope import ScopedIndexView, ScopedInspectView, ScopedViewSetMix
 from org.models import Hall, RoleAssignment
 from org.roles import Role
 
-from . import batch, intake, keyfields, reconcile, reportjobs, separator, transitions, uploads
+from . import batch, intake, keyfields, reconcile, reportjobs, reportlease, separator, transitions, uploads
 from .models import Category, Record, Scan
 
 FIELD_LABELS = {
@@ -345,7 +345,10 @@ class ReconcileView(ReconcileMixin, TemplateView):
 
 def _job_state(job):
     """What the screen shows of a job, and what its JSON endpoint answers."""
-    if job.status == job.Status.QUEUED:
+    if job.status == job.Status.QUEUED and job.attempts:
+        text = _("The worker stopped during the import; nothing was saved. Another worker starts it again "
+                 "(attempt %(next)d of %(max)d)") % {"next": job.attempts + 1, "max": reportlease.max_attempts()}
+    elif job.status == job.Status.QUEUED:
         text = _("Waiting for the worker to start the import")
     elif job.status == job.Status.RUNNING and job.stage == "saving":
         text = _("Saving %(total)d rows") % {"total": job.rows_total}
@@ -356,7 +359,7 @@ def _job_state(job):
         text = _("Report imported: %(rows)d rows") % {"rows": job.rows_total}
     else:
         text = _("The report was not imported; nothing was saved")
-    return {"status": job.status, "stage": job.stage, "rows_done": job.rows_done, "rows_total": job.rows_total,
+    return {"status": job.status, "stage": job.stage, "attempts": job.attempts, "rows_done": job.rows_done, "rows_total": job.rows_total,
             "percent": job.percent, "text": str(text), "problems": job.problems, "finished": job.finished,
             "result_url": reverse("records_admin:reconcile_result", args=[job.report_id]) if job.report_id else None}
 

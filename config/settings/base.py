@@ -271,7 +271,10 @@ OCR_ENGINE = "library"
 # the file again after 2, 4, 8 ... seconds, at most OCR_RETRY_MAX_SECONDS.
 OCR_LEASE_SECONDS = env.get_int("OCR_LEASE_SECONDS", 30)
 OCR_RETRY_MAX_SECONDS = env.get_int("OCR_RETRY_MAX_SECONDS", 300)
-for _name in ("OCR_LEASE_SECONDS", "OCR_RETRY_MAX_SECONDS"):
+# A report import whose worker stopped (no heartbeat for OCR_LEASE_SECONDS) runs again, up to this many
+# starts in all; then it fails with a message (records/reportlease.py).
+REPORT_IMPORT_MAX_ATTEMPTS = env.get_int("REPORT_IMPORT_MAX_ATTEMPTS", 3)
+for _name in ("OCR_LEASE_SECONDS", "OCR_RETRY_MAX_SECONDS", "REPORT_IMPORT_MAX_ATTEMPTS"):
     if globals()[_name] < 1:
         raise ConfigError(_name, "must be at least 1")
 

@@ -2,6 +2,8 @@
 numbers, over-long values, line numbers after quoted line breaks, and bulk writes."""
 import datetime
 import io
+import re
+import zipfile
 
 import openpyxl
 import pytest
@@ -127,3 +129,134 @@ def test_a_large_report_is_written_in_batches_with_one_event(db, django_assert_m
     assert ReportRow.objects.filter(report=report).count() == 5000 == report.row_count
     assert AuditEvent.objects.count() == events + 1
     assert ReportRow.objects.filter(id_number_hash=reconcile.lookup_hash(ID)).count() == 5000
+
+
+def xlsx_inline_bytes(rows):
+    """A workbook written as a stream (openpyxl write-only): text as inline strings, as BOSS exports are."""
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    for values in [reconcile.HEADER, *rows]:
+        sheet.append(values)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def sheet_xml(data):
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return package.read(SHEET), {p.filename: package.read(p) for p in package.infolist()}
+
+
+def repacked(data, replace):
+    """The workbook with some parts ({name: bytes}) replaced or added."""
+    _, parts = sheet_xml(data)
+    parts.update(replace)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, content in parts.items():
+            package.writestr(name, content)
+    return out.getvalue()
+
+
+def with_shared_strings(data):
+    """The workbook with its text in a shared-string table, as Excel saves it (openpyxl writes inline strings)."""
+    xml, parts = sheet_xml(data)
+    table = []
+
+    def shared(match):
+        table.append(match.group(2))
+        return match.group(1) + f' t="s"><v>{len(table) - 1}</v></c>'.encode()
+
+    xml = re.sub(rb'(<c r="[A-Z]+\d+"(?: s="\d+")?) t="inlineStr"><is><t>(.*?)</t></is></c>', shared, xml)
+    strings = b"".join(b"<si><t>" + text + b"</t></si>" for text in table)
+    rels = parts["xl/_rels/workbook.xml.rels"].replace(b"</Relationships>", (
+        b'<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+        b'Target="sharedStrings.xml" Id="rIdShared"/></Relationships>'))
+    types = parts["[Content_Types].xml"].replace(b"</Types>", (
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'spreadsheetml.sharedStrings+xml"/></Types>'))
+    sst = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' + strings + b"</sst>"
+    return repacked(data, {SHEET: xml, "xl/_rels/workbook.xml.rels": rels, "[Content_Types].xml": types,
+                           "xl/sharedStrings.xml": sst})
+
+
+def test_xlsx_shared_and_inline_strings_give_the_same_rows(db):
+    full = row(受理编号="ＳＣ０００２", 服务号码="１３８００００１２３４")  # full-width digits in text cells
+    inline = xlsx_inline_bytes([row(), full])
+    shared = with_shared_strings(inline)
+    assert b"inlineStr" in sheet_xml(inline)[0] and b"inlineStr" not in sheet_xml(shared)[0]
+    for name, data in (("shared.xlsx", shared), ("inline.xlsx", inline)):
+        report = reconcile.import_report(None, data, name)
+        stored = list(ReportRow.objects.filter(report=report).order_by("line").values_list(
+            "line", "transaction_no", "service_number", "customer_name", "id_number_hash"))
+        assert stored == [(2, "SC0001", "13800001234", "张三", reconcile.lookup_hash(ID)),
+                          (3, "SC0002", "13800001234", "张三", reconcile.lookup_hash(ID))]
+        report.delete()
+
+
+def test_xlsx_number_cells_of_ids_and_dates_are_read_exactly_or_refused(db):
+    exact = row(受理编号="SC0001")
+    exact[0], exact[2], exact[5] = 20261102000001, 11, 13800001234  # whole numbers within 15 digits: kept
+    exact[1] = datetime.datetime(2026, 11, 2, 23, 59, 59)
+    report = reconcile.import_report(None, xlsx_bytes([exact]), "numbers.xlsx")
+    stored = ReportRow.objects.get(report=report)
+    assert (stored.transaction_no, stored.hall_code, stored.service_number) == ("20261102000001", "11", "13800001234")
+    assert stored.accepted_at == reconcile.timezone.make_aware(datetime.datetime(2026, 11, 2, 23, 59, 59))
+    report.delete()
+
+    day_only, time_only, as_text, quoted, long_name = (row(受理编号=f"SC{n}") for n in range(2, 7))
+    day_only[1], time_only[1] = datetime.date(2026, 11, 2), datetime.time(10, 31)
+    as_text[8] = "5.10302E+17"  # a text cell holding what Excel showed
+    quoted[5] = "'13800001234"
+    long_name[6] = "张" * 61
+    problems = refused(xlsx_bytes([day_only, time_only, as_text, quoted, long_name]))
+    assert problems == [
+        "第 2 行：受理时间“2026-11-02”无法识别（应如 2026-11-02 10:31:00）",
+        "第 3 行：受理时间“10:31:00”无法识别（应如 2026-11-02 10:31:00）",
+        "第 4 行第 9 列（证件号码）：是科学计数法：Excel 已把长数字截断，原值无法恢复（" + reconcile._REEXPORT + "）",
+        "第 5 行第 6 列（服务号码）：以单引号 ' 开头：这是 Excel 的文本前缀，不是数据（" + reconcile._REEXPORT + "）",
+        "第 6 行第 7 列（客户姓名）：长 61 个字符，超过上限 60 个字符"]
+
+
+def test_xlsx_rows_keep_excels_numbers_after_empty_rows_and_wide_formatting(db):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(reconcile.HEADER)
+    sheet.append(row())
+    sheet.append([None] * 9)  # an empty row in the middle
+    sheet.append(row(受理编号="SC0002", 受理时间="昨天"))
+    sheet["M10"] = " "  # a stray formatted cell far right and below: a blank column and row
+    out = io.BytesIO()
+    book.save(out)
+    assert refused(out.getvalue()) == ["第 4 行：受理时间“昨天”无法识别（应如 2026-11-02 10:31:00）"]
+
+
+def test_damaged_workbooks_are_refused_with_a_message_never_a_traceback(db, settings):
+    good = xlsx_bytes([row()])
+    assert refused(good[: len(good) // 2]) == ["无法读取该 Excel 文件（.xlsx 已损坏或不是 Excel 工作簿）"]
+    broken_sheet = repacked(good, {SHEET: b"<worksheet><sheetData><row><c t="})
+    assert refused(broken_sheet) == ["无法读取该 Excel 文件（工作表已损坏）"]
+    no_workbook = repacked(good, {"xl/workbook.xml": b"not xml"})
+    assert refused(no_workbook)[0].startswith("无法读取该 Excel 文件")
+    docx = io.BytesIO()
+    with zipfile.ZipFile(docx, "w") as package:
+        package.writestr("word/document.xml", "<w:document/>")
+    assert refused(docx.getvalue()) == ["无法读取该 Excel 文件（.xlsx 已损坏或不是 Excel 工作簿）"]
+    settings.RECONCILE_MAX_XLSX_UNPACKED_BYTES = 2 ** 20  # a zip bomb is refused before it is unpacked
+    bomb = repacked(good, {SHEET: sheet_xml(good)[0] + b" " * (2 * 2 ** 20)})
+    assert "解压后有 2 MB，超过允许的 1 MB" in refused(bomb)[0]
+
+
+def test_a_sheet_reaching_far_right_or_down_is_refused_before_it_is_read(db):
+    """calamine holds every cell of the sheet's extent: one stray value far away would take the worker's memory."""
+    for cell, expected in (("AB7", "工作表在第 Z 列之后还有内容"), ("A900000", "工作表有内容直到第 900000 行")):
+        book = openpyxl.Workbook()
+        book.active.append(reconcile.HEADER)
+        book.active.append(row())
+        book.active[cell] = "x"
+        out = io.BytesIO()
+        book.save(out)
+        assert refused(out.getvalue())[0].startswith(expected)

@@ -4,7 +4,8 @@ A worker must go on without a person: a database restart (the connection breaks 
 is met by reconnecting with a growing wait, not by exiting; with --processes N the parent restarts a child
 that died, and exits non-zero (so the orchestrator restarts the whole worker) when it cannot recover: the
 database unreachable for --give-up seconds, or more than --max-restarts child restarts within --window
-seconds. Every worker takes over files whose worker stopped (records/lease.py) at start-up and periodically.
+seconds. Every worker takes over files whose worker stopped (records/lease.py) and report imports whose worker
+stopped (records/reportlease.py) at start-up and periodically.
 """
 import argparse
 import logging
@@ -22,7 +23,7 @@ from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEU
 from django_tasks_db.management.commands.db_worker import Worker
 
 from config import periodic
-from records import lease
+from records import lease, reportlease
 
 log = logging.getLogger("records.worker")
 UNRECOVERABLE = 75  # EX_TEMPFAIL: the orchestrator should start the worker again
@@ -104,7 +105,12 @@ class Command(BaseCommand):
         requeued = lease.reclaim_expired(None if options["stale_minutes"] is None else options["stale_minutes"] * 60)
         if requeued:
             self.stdout.write(f"重新排队 / re-queued OCR of records {requeued}")
+        requeued = reportlease.reclaim_expired()
+        if requeued:
+            self.stdout.write(f"重新排队 / re-queued report imports {requeued}")
         periodic.register("records.reclaim_ocr", max(1.0, lease.lease_seconds() / 3), lease.reclaim_expired)
+        periodic.register("records.reclaim_report_imports", max(1.0, lease.lease_seconds() / 3),
+                          reportlease.reclaim_expired)
         if options["batch"]:
             periodic.run_once()
         else:
