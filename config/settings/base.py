@@ -271,7 +271,15 @@ OCR_ENGINE = "library"
 # the file again after 2, 4, 8 ... seconds, at most OCR_RETRY_MAX_SECONDS.
 OCR_LEASE_SECONDS = env.get_int("OCR_LEASE_SECONDS", 30)
 OCR_RETRY_MAX_SECONDS = env.get_int("OCR_RETRY_MAX_SECONDS", 300)
-for _name in ("OCR_LEASE_SECONDS", "OCR_RETRY_MAX_SECONDS"):
+# Objects in the customer-file storage that no row refers to (left by a crash between an upload and its row)
+# are removed by the worker every RECORDS_ORPHAN_SWEEP_SECONDS once older than RECORDS_ORPHAN_GRACE_SECONDS
+# (records/orphans.py; `manage.py sweep_orphans`). The grace keeps uploads in progress safe: keep it above
+# the longest upload plus its transaction.
+RECORDS_ORPHAN_GRACE_SECONDS = env.get_int("RECORDS_ORPHAN_GRACE_SECONDS", 6 * 3600)
+RECORDS_ORPHAN_SWEEP_SECONDS = env.get_int("RECORDS_ORPHAN_SWEEP_SECONDS", 3600)
+if RECORDS_ORPHAN_GRACE_SECONDS < 3600:
+    raise ConfigError("RECORDS_ORPHAN_GRACE_SECONDS", "must be at least 3600 (an upload in progress is never swept)")
+for _name in ("OCR_LEASE_SECONDS", "OCR_RETRY_MAX_SECONDS", "RECORDS_ORPHAN_SWEEP_SECONDS"):
     if globals()[_name] < 1:
         raise ConfigError(_name, "must be at least 1")
 

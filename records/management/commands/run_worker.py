@@ -22,7 +22,7 @@ from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEU
 from django_tasks_db.management.commands.db_worker import Worker
 
 from config import periodic
-from records import lease
+from records import lease, orphans
 
 log = logging.getLogger("records.worker")
 UNRECOVERABLE = 75  # EX_TEMPFAIL: the orchestrator should start the worker again
@@ -105,6 +105,7 @@ class Command(BaseCommand):
         if requeued:
             self.stdout.write(f"重新排队 / re-queued OCR of records {requeued}")
         periodic.register("records.reclaim_ocr", max(1.0, lease.lease_seconds() / 3), lease.reclaim_expired)
+        periodic.register("records.sweep_orphans", settings.RECORDS_ORPHAN_SWEEP_SECONDS, orphans.sweep)
         if options["batch"]:
             periodic.run_once()
         else:
