@@ -33,7 +33,8 @@ def scanned_pdf(pages, mode):
     sources = [form_page(form_lines(), seed=n) if n % 2 else text_page(seed=n) for n in range(8)]
     images = [sources[n % len(sources)].convert(mode) for n in range(pages)]
     buffer = io.BytesIO()
-    images[0].save(buffer, "PDF", resolution=300, save_all=True, append_images=images[1:], quality=75)
+    options = {"quality": 75} if mode == "L" else {}
+    images[0].save(buffer, "PDF", resolution=300, save_all=True, append_images=images[1:], **options)
     return buffer.getvalue()
 
 
