@@ -57,7 +57,7 @@ class Sweep:
 
 
 def grace_seconds():
-    return float(getattr(settings, "RECORDS_ORPHAN_GRACE_SECONDS", 6 * 3600))
+    return float(getattr(settings, "RECORDS_ORPHAN_GRACE_SECONDS", 2 * 3600))
 
 
 def references():

@@ -118,6 +118,22 @@ def test_local_sweep_removes_orphans_after_the_grace_period_only(make_record, se
     assert orphans.sweep().removed == [] and len(_events()) == 1  # nothing left, no further event
 
 
+def test_every_column_naming_a_customer_file_is_consulted():
+    found = {(model.__name__, name) for model, name in orphans.references()}
+    assert {("Scan", "master"), ("Record", "access_copy"), ("ReportImport", "upload"), ("Page", "piece")} <= found
+
+
+def test_a_grace_period_below_an_hour_is_refused(tmp_path):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(RECORDS_ORPHAN_GRACE_SECONDS="60", APP_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings.dev")
+    result = subprocess.run([sys.executable, "manage.py", "sweep_orphans", "--dry-run"], env=env, capture_output=True,
+                            text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode != 0 and "RECORDS_ORPHAN_GRACE_SECONDS" in result.stderr
+
+
 def test_a_piece_written_again_after_it_was_listed_is_kept(make_record):
     done = make_record("H11")
     name = customer_files().save(piece_name(done.pk, 1), ContentFile(b"old"))

@@ -274,8 +274,8 @@ OCR_RETRY_MAX_SECONDS = env.get_int("OCR_RETRY_MAX_SECONDS", 300)
 # Objects in the customer-file storage that no row refers to (left by a crash between an upload and its row)
 # are removed by the worker every RECORDS_ORPHAN_SWEEP_SECONDS once older than RECORDS_ORPHAN_GRACE_SECONDS
 # (records/orphans.py; `manage.py sweep_orphans`). The grace keeps uploads in progress safe: keep it above
-# the longest upload plus its transaction.
-RECORDS_ORPHAN_GRACE_SECONDS = env.get_int("RECORDS_ORPHAN_GRACE_SECONDS", 6 * 3600)
+# the longest upload plus its transaction, and the clock difference between the S3 server and this machine.
+RECORDS_ORPHAN_GRACE_SECONDS = env.get_int("RECORDS_ORPHAN_GRACE_SECONDS", 2 * 3600)
 RECORDS_ORPHAN_SWEEP_SECONDS = env.get_int("RECORDS_ORPHAN_SWEEP_SECONDS", 3600)
 if RECORDS_ORPHAN_GRACE_SECONDS < 3600:
     raise ConfigError("RECORDS_ORPHAN_GRACE_SECONDS", "must be at least 3600 (an upload in progress is never swept)")

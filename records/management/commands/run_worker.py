@@ -4,7 +4,8 @@ A worker must go on without a person: a database restart (the connection breaks 
 is met by reconnecting with a growing wait, not by exiting; with --processes N the parent restarts a child
 that died, and exits non-zero (so the orchestrator restarts the whole worker) when it cannot recover: the
 database unreachable for --give-up seconds, or more than --max-restarts child restarts within --window
-seconds. Every worker takes over files whose worker stopped (records/lease.py) at start-up and periodically.
+seconds. Every worker takes over files whose worker stopped (records/lease.py) at start-up and periodically,
+and removes customer-file objects a crash left without a row (records/orphans.py).
 """
 import argparse
 import logging
