@@ -10,7 +10,8 @@ image is decoded the cheapest way that still reads every byte of it, one at a ti
 - CCITT fax and JPEG 2000 (at reduced resolution): decoded by Pillow;
 - other filter chains: decoded by pypdf (its own output limits apply) and the rows counted.
 An image whose dictionary claims more pixels than INTAKE_MAX_PIXELS is a decompression bomb and refused
-before a byte is decoded. An image shared by several pages is decoded once. JBIG2 and inline images are
+before a byte is decoded. An image shared by several pages is decoded once; each image's stream is dropped
+from pypdf's object cache once decoded, so memory holds one image, not the file. JBIG2 and inline images are
 left to the worker (pypdf needs a separate program for JBIG2; inline images are small).
 """
 import io
@@ -136,8 +137,17 @@ def page_images(page, seen):
             subtype = xobj.get("/Subtype")
             if subtype == "/Image":
                 yield xobj
+                _forget(page, ref)
             elif subtype == "/Form":
                 stack.append(xobj.get("/Resources"))
+
+
+def _forget(page, ref):
+    """Drop the decoded image's stream from pypdf's cache of resolved objects: memory stays at one image,
+    not the whole file."""
+    cache = getattr(getattr(page, "pdf", None), "resolved_objects", None)
+    if isinstance(ref, IndirectObject) and isinstance(cache, dict):
+        cache.pop((ref.generation, ref.idnum), None)
 
 
 def check_page(page, limit, seen):
