@@ -5,8 +5,8 @@ Why here and not by rendering: poppler (pdftoppm, which the OCR worker uses) dra
 as it can and exits 0, so the worker would read a half-grey page and nobody would be told to rescan. Each
 image is decoded the cheapest way that still reads every byte of it, one at a time, nothing kept:
 - JPEG (DCTDecode): Pillow with a 1/8 draft (every byte entropy-decoded, 1/64 of the pixels kept);
-- Flate alone: inflated in chunks that are counted and dropped; the stream must end properly (no zlib
-  error, a checksum that matches) and hold every row the image dictionary claims;
+- Flate alone: inflated in chunks that are counted and dropped; no zlib error (damaged bytes, a checksum
+  that does not match) and every row the image dictionary claims;
 - CCITT fax and JPEG 2000 (at reduced resolution): decoded by Pillow;
 - other filter chains: decoded by pypdf (its own output limits apply) and the rows counted.
 An image whose dictionary claims more pixels than INTAKE_MAX_PIXELS is a decompression bomb and refused
@@ -71,14 +71,16 @@ def _rows_bytes(xobj, width, height):
 
 
 def _inflate(data, at_least):
+    """Inflate in counted chunks (nothing kept). A zlib error (damaged bytes, wrong checksum) or fewer bytes
+    than the rows need is damage; a stream that holds every row but lacks its end is tolerated."""
     decoder = zlib.decompressobj()
     produced = len(decoder.decompress(data, INFLATE_CHUNK))
-    while decoder.unconsumed_tail and produced <= at_least + INFLATE_CHUNK:
+    while not decoder.eof and decoder.unconsumed_tail and produced <= at_least + INFLATE_CHUNK:
         produced += len(decoder.decompress(decoder.unconsumed_tail, INFLATE_CHUNK))
+    if not decoder.eof and produced <= at_least + INFLATE_CHUNK:
+        produced += len(decoder.flush())
     if produced < at_least:
         raise Damaged(f"flate stream ends after {produced} of {at_least} bytes")
-    if not decoder.eof and not decoder.unconsumed_tail:
-        raise Damaged("flate stream cut off")
 
 
 def _decode_with_pillow(data, draft=False, reduce=0):
