@@ -21,8 +21,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from django.apps import apps
 from django.conf import settings
@@ -90,7 +89,7 @@ def _local_pages(store, folder, page_size):
             try:
                 if os.path.islink(path):
                     continue
-                modified = datetime.fromtimestamp(os.stat(path).st_mtime, tz=dt_timezone.utc)
+                modified = datetime.fromtimestamp(os.stat(path).st_mtime, tz=UTC)
             except FileNotFoundError:
                 continue
             page.append((os.path.relpath(path, store.location).replace(os.sep, "/"), modified))
@@ -129,7 +128,7 @@ def listing(store, folder, page_size=1000):
 
 
 def _aware(moment):
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt_timezone.utc)
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
 
 
 def unreferenced(names):
@@ -163,7 +162,7 @@ def _remove(store, name, limit):
     return True
 
 
-def sweep(grace=None, *, dry_run=False, now=None, page_size=1000, actor=None):
+def sweep(grace=None, *, dry_run=False, now=None, page_size=1000, actor_name="worker"):
     """Remove (or with dry_run only name) the customer-file objects no row refers to that are older than
     the grace period. Returns a Sweep."""
     store = storage.customer_files()
@@ -182,7 +181,7 @@ def sweep(grace=None, *, dry_run=False, now=None, page_size=1000, actor=None):
                     result.removed.append(name)
     if result.removed and not dry_run:
         log.warning("removed %d customer-file objects no row refers to", len(result.removed))
-        auditlog.record(EVENT_REMOVED, actor=actor, actor_name=None if actor else "worker",
+        auditlog.record(EVENT_REMOVED, actor_name=actor_name,
                         obj=("storage", "records", "customer files"),
                         details={"count": len(result.removed), "names": result.removed[:NAMES_IN_EVENT],
                                  "grace_seconds": grace})

@@ -129,8 +129,8 @@ def test_a_grace_period_below_an_hour_is_refused(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(RECORDS_ORPHAN_GRACE_SECONDS="60", APP_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings.dev")
-    result = subprocess.run([sys.executable, "manage.py", "sweep_orphans", "--dry-run"], env=env, capture_output=True,
-                            text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    result = subprocess.run([sys.executable, "manage.py", "sweep_orphans", "--dry-run"], check=False, env=env,
+                            capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
     assert result.returncode != 0 and "RECORDS_ORPHAN_GRACE_SECONDS" in result.stderr
 
 
@@ -161,7 +161,7 @@ def test_the_command_and_the_worker_run_the_sweep(make_record, monkeypatch, caps
     run_worker.Command()._start_jobs({"stale_minutes": None, "batch": True})
     assert "records.sweep_orphans" in periodic.JOBS
     assert not customer_files().exists(second)
-    assert len(_events()) == 2
+    assert [e.actor_name for e in _events()] == ["manage.py sweep_orphans", "worker"]
 
 
 @pytest.fixture

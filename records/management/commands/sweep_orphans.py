@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="answer in JSON")
 
     def handle(self, *args, **options):
-        result = orphans.sweep(dry_run=options["dry_run"])
+        result = orphans.sweep(dry_run=options["dry_run"], actor_name="manage.py sweep_orphans")
         if options["json"]:
             self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
             return
