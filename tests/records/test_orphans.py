@@ -130,7 +130,7 @@ def test_a_grace_period_below_an_hour_is_refused(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(RECORDS_ORPHAN_GRACE_SECONDS="60", APP_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings.dev")
     result = subprocess.run([sys.executable, "manage.py", "sweep_orphans", "--dry-run"], check=False, env=env,
-                            capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+                            capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
     assert result.returncode != 0 and "RECORDS_ORPHAN_GRACE_SECONDS" in result.stderr
 
 
