@@ -5,8 +5,9 @@ first bytes, it is opened and checked (corrupt, encrypted, decompression bomb, e
 found by hash, and only then a record and its preservation master are created and OCR is queued.
 Bad input raises IntakeError with a message for the person who sent it; nothing is stored.
 
-Every page's pixels are decoded here, one page at a time and within the pixel limit, so a truncated or
-corrupt scan is refused at once rather than failing later in the OCR worker. Image and PDF libraries raise
+Every page's pixels are decoded here, one page at a time and within the pixel limit (the images inside a
+PDF too: records/pdfcheck.py), so a truncated or corrupt scan is refused at once rather than failing later
+in the OCR worker or being read as a half-grey page. Image and PDF libraries raise
 many kinds of exceptions on odd files (OSError, TypeError, IndexError, struct.error, SyntaxError...): any
 failure to read the file is a refusal, worded without the library's text or a server path (the exception
 is logged for operators).
@@ -32,7 +33,7 @@ from org import access
 from org.models import Hall, User
 from org.roles import Role
 
-from . import transitions
+from . import pdfcheck, transitions
 from .models import Scan
 
 log = logging.getLogger(__name__)
@@ -143,10 +144,14 @@ def _count_pages(staged, reader):
     if count == 0:
         raise IntakeError(_("%(name)s: the PDF has no pages") % {"name": staged.name})
     _check_page_count(staged, count)
-    for number, page in enumerate(reader.pages, start=1):  # each page's box and content stream (not its images:
-        try:  # they are decoded page by page in the worker, which names a page it cannot read)
+    limit, seen = max_pixels(), set()
+    for number, page in enumerate(reader.pages, start=1):  # each page's box, content stream and images
+        try:
             page.mediabox
             page.get_contents()
+            pdfcheck.check_page(page, limit, seen)
+        except pdfcheck.TooLarge as exc:
+            raise _bomb(staged, number, exc.pixels, limit) from None
         except Exception as exc:
             raise _unreadable(staged, exc, _("%(name)s: page %(page)d is damaged or incomplete and cannot be read; "
                                              "scan the file again"), page=number) from None

@@ -7,7 +7,9 @@ after it, so a worker killed in the middle resumes at the first page without a r
 page or leaving a stray file. A worker holds the file under a lease while it works (records/lease.py): a
 dead worker's file is taken over by another, and faults of the database or S3 queue it again instead of
 failing it. At the end the pieces are assembled with pypdf into the access copy; the
-preservation master is never touched.
+preservation master is never touched. An access copy stored but not yet saved in the row when the worker dies
+is left to the orphan sweep (records/orphans.py); the copy it replaces is removed only after the row is saved,
+so a row never names a removed file.
 
 A page that fails the page check (too low a resolution) does not stop the others: it is kept as an image
 without text, and at the end the record fails with a sentence naming the pages to rescan. Failure reasons
@@ -247,9 +249,7 @@ def _assemble(record, numbers, workdir):
             joiner.add_page(page, ctm=_straightening(page, skew) if skew else None)
     with open(out, "rb") as fh:  # page count read back from the file itself, lazily
         count = len(PdfReader(fh).pages)
-    if record.access_copy:
-        record.access_copy.delete(save=False)
-    with open(out, "rb") as fh:
+    with open(out, "rb") as fh:  # the copy it replaces is removed once the row points at this one (_run)
         record.access_copy.save(f"{record.hall.code}/{record.pk}.pdf", File(fh), save=False)
     return count
 
@@ -334,6 +334,7 @@ def _run(record, progress, held=None):
                 _store(record, future.result(), held)
                 if progress:
                     progress(record.pages.count(), len(numbers))
+        replaced = record.access_copy.name
         page_count = _assemble(record, numbers, workdir)
     _cleanup_pieces(record, numbers)
     text = "\n".join(record.pages.order_by("number").values_list("text", flat=True))
@@ -348,6 +349,8 @@ def _run(record, progress, held=None):
     record.page_count = page_count
     record.save(update_fields=["fields", "page_count", "access_copy", "transaction_no", "service_number",
                                "id_number", "id_number_hash", "business_date", "category", "business_type", "customer_name"])
+    if replaced and replaced != record.access_copy.name:  # a crash before this leaves an orphan (records/orphans.py)
+        record.access_copy.storage.delete(replaced)
     rejected = [(n, p) for n, p in record.pages.order_by("number").values_list("number", "problems") if p]
     if rejected:  # the pages read are kept (text, access copy); the record says which pages to rescan
         reason = rescan_reason(rejected, page_count)

@@ -35,6 +35,11 @@ if S3Storage is not None:
         pass
 
 
+# The folders of customer files (on S3 the bucket also holds the media files: the orphan sweep,
+# records/orphans.py, looks only here). report-imports/ is records.models.report_upload_name's.
+FOLDERS = ("masters", "access", "pieces", "report-imports")
+
+
 def customer_files():
     """The storage of masters, access copies and pieces (a callable, so settings decide it at run time)."""
     return storages["records"]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 from pypdf import PdfWriter
+from pypdf.generic import NameObject, NumberObject
 
 from tests.scans import form_lines, form_page
 
@@ -20,6 +21,7 @@ class Hostile:
     data: bytes
     accept: bool  # received as a record (OCR may still flag it), or refused at intake
     why: str      # what the case is about
+    page: int = 0  # the page a refusal must name
 
 
 def _small_form(dpi=300):
@@ -108,6 +110,41 @@ def pdf_with_low_page(pages=3, low=2):
     return buffer.getvalue()
 
 
+def pdf_with_damaged_image(page_pdf, pages=3, damaged=2, how="truncated-jpeg"):
+    """A scanned PDF of `pages` copies of a one-page scan (`page_pdf`, Pillow's: a JPEG image) whose page
+    `damaged` has a damaged image: poppler draws such an image half grey and
+    exits 0, so only decoding it at intake finds it. `how`: truncated-jpeg, truncated-flate, corrupt-flate,
+    flate (undamaged, Flate instead of JPEG), bomb (the dictionary claims 60000 × 60000 pixels)."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.append(io.BytesIO(page_pdf))
+    for number, page in enumerate(writer.pages, start=1):
+        if number != damaged:
+            continue
+        for ref in page["/Resources"]["/XObject"].values():
+            image = ref.get_object()
+            jpeg = image._data
+            raw = Image.open(io.BytesIO(jpeg)).tobytes()
+            if how == "truncated-jpeg":
+                image._data = jpeg[: len(jpeg) // 2]
+                continue
+            image[NameObject("/Filter")] = NameObject("/FlateDecode")
+            packed = zlib.compress(raw)
+            if how == "truncated-flate":
+                packed = packed[: len(packed) // 2]
+            elif how == "corrupt-flate":
+                packed = bytearray(packed)
+                packed[len(packed) // 2: len(packed) // 2 + 32] = bytes(b ^ 0x5A for b in packed[len(packed) // 2:
+                                                                                                 len(packed) // 2 + 32])
+                packed = bytes(packed)
+            elif how == "bomb":
+                image[NameObject("/Width")] = image[NameObject("/Height")] = NumberObject(60000)
+            image._data = packed
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def corpus():
     """The hostile files, by name; generated once per call (a second or so)."""
     png = _save(_small_form(), "PNG", dpi=(300, 300))
@@ -133,6 +170,15 @@ def corpus():
         Hostile("bomb.png", png_bomb_header(), False, "decompression bomb header"),
         Hostile("bad-crc.png", png[:40] + bytes([png[40] ^ 0xFF]) + png[41:], False, "a damaged chunk"),
         Hostile("jpeg-header-only.jpg", jpeg[:200], False, "only the JPEG header"),
+        Hostile("pdf-truncated-jpeg.pdf", pdf_with_damaged_image(pdf, how="truncated-jpeg"), False,
+                "page 2's JPEG cut off: poppler draws it half grey", page=2),
+        Hostile("pdf-truncated-flate.pdf", pdf_with_damaged_image(pdf, how="truncated-flate"), False,
+                "page 2's Flate image cut off", page=2),
+        Hostile("pdf-corrupt-flate.pdf", pdf_with_damaged_image(pdf, how="corrupt-flate"), False,
+                "page 2's Flate image with damaged bytes", page=2),
+        Hostile("pdf-image-bomb.pdf", pdf_with_damaged_image(pdf, how="bomb", damaged=3), False,
+                "page 3's image claims 3.6 billion pixels", page=3),
+        Hostile("pdf-flate.pdf", pdf_with_damaged_image(pdf, how="flate"), True, "a good scan with Flate images"),
     ]
 
 

@@ -274,7 +274,16 @@ OCR_RETRY_MAX_SECONDS = env.get_int("OCR_RETRY_MAX_SECONDS", 300)
 # A report import whose worker stopped (no heartbeat for OCR_LEASE_SECONDS) runs again, up to this many
 # starts in all; then it fails with a message (records/reportlease.py).
 REPORT_IMPORT_MAX_ATTEMPTS = env.get_int("REPORT_IMPORT_MAX_ATTEMPTS", 3)
-for _name in ("OCR_LEASE_SECONDS", "OCR_RETRY_MAX_SECONDS", "REPORT_IMPORT_MAX_ATTEMPTS"):
+# Objects in the customer-file storage that no row refers to (left by a crash between an upload and its row)
+# are removed by the worker every RECORDS_ORPHAN_SWEEP_SECONDS once older than RECORDS_ORPHAN_GRACE_SECONDS
+# (records/orphans.py; `manage.py sweep_orphans`). The grace keeps uploads in progress safe: keep it above
+# the longest upload plus its transaction, and the clock difference between the S3 server and this machine.
+RECORDS_ORPHAN_GRACE_SECONDS = env.get_int("RECORDS_ORPHAN_GRACE_SECONDS", 2 * 3600)
+RECORDS_ORPHAN_SWEEP_SECONDS = env.get_int("RECORDS_ORPHAN_SWEEP_SECONDS", 3600)
+if RECORDS_ORPHAN_GRACE_SECONDS < 3600:
+    raise ConfigError("RECORDS_ORPHAN_GRACE_SECONDS", "must be at least 3600 (an upload in progress is never swept)")
+for _name in ("OCR_LEASE_SECONDS", "OCR_RETRY_MAX_SECONDS", "REPORT_IMPORT_MAX_ATTEMPTS",
+              "RECORDS_ORPHAN_SWEEP_SECONDS"):
     if globals()[_name] < 1:
         raise ConfigError(_name, "must be at least 1")
 

@@ -158,6 +158,16 @@ def test_every_refusal_is_an_intake_error_and_decodes_pixels(org_demo, users):
     assert Record.objects.count() == 0 and not list(intake.tmp_dir().glob("intake-*"))
 
 
+def test_a_damaged_image_inside_a_pdf_is_refused_naming_its_page(org_demo, users):
+    clerk = users("clerk-H11")
+    for item in (h for h in CORPUS if h.page):
+        with translation.override("zh-hans"), pytest.raises(intake.IntakeError) as err:
+            intake.ingest(clerk, hall=Hall.objects.get(code="H11"), clerk=clerk, fileobj=io.BytesIO(item.data),
+                          name=item.name, channel=Record.Channel.COMMAND)
+        assert f"第 {item.page} 页" in err.value.message, (item.name, err.value.message)
+    assert Record.objects.count() == 0
+
+
 def test_bigtiff_is_a_tiff(org_demo, users):
     clerk = users("clerk-H11")
     record = intake.ingest(clerk, hall=Hall.objects.get(code="H11"), clerk=clerk, channel=Record.Channel.COMMAND,

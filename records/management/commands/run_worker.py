@@ -5,7 +5,8 @@ is met by reconnecting with a growing wait, not by exiting; with --processes N t
 that died, and exits non-zero (so the orchestrator restarts the whole worker) when it cannot recover: the
 database unreachable for --give-up seconds, or more than --max-restarts child restarts within --window
 seconds. Every worker takes over files whose worker stopped (records/lease.py) and report imports whose worker
-stopped (records/reportlease.py) at start-up and periodically.
+stopped (records/reportlease.py) at start-up and periodically, and removes customer-file objects a crash
+left without a row (records/orphans.py).
 """
 import argparse
 import logging
@@ -23,7 +24,7 @@ from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEU
 from django_tasks_db.management.commands.db_worker import Worker
 
 from config import periodic
-from records import lease, reportlease
+from records import lease, orphans, reportlease
 
 log = logging.getLogger("records.worker")
 UNRECOVERABLE = 75  # EX_TEMPFAIL: the orchestrator should start the worker again
@@ -111,6 +112,7 @@ class Command(BaseCommand):
         periodic.register("records.reclaim_ocr", max(1.0, lease.lease_seconds() / 3), lease.reclaim_expired)
         periodic.register("records.reclaim_report_imports", max(1.0, lease.lease_seconds() / 3),
                           reportlease.reclaim_expired)
+        periodic.register("records.sweep_orphans", settings.RECORDS_ORPHAN_SWEEP_SECONDS, orphans.sweep)
         if options["batch"]:
             periodic.run_once()
         else:
