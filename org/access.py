@@ -50,6 +50,18 @@ ACTIONS = {
     "audit.level2": {R.BRANCH_AUDITOR},
     "marketing.check": {R.MARKETING},
     "dashboard.view": {R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST},
+    # retention, holds and destruction (archive/retention.py, holds.py, destruction.py): lists are city-wide,
+    # so only whole-city grants reach them; auditors see but cannot act
+    "retention.view": {R.ARCHIVIST, R.AUDITOR, R.GM, R.DEPTHEAD, R.OFFICE, R.MARKETING},
+    "retention.schedule": {R.ARCHIVIST},
+    "retention.import": {R.ARCHIVIST},
+    "retention.hold": {R.ARCHIVIST},
+    "retention.restricted_open": {R.ARCHIVIST},  # open a file restricted by a deletion request (logged)
+    "destruction.draw": {R.ARCHIVIST},
+    "destruction.appraise": {R.ARCHIVIST, R.DEPTHEAD},
+    "destruction.approve": {R.GM},
+    "destruction.execute": {R.ARCHIVIST},
+    "destruction.witness": {R.ARCHIVIST, R.MARKETING, R.OFFICE, R.DEPTHEAD},
     # the handbook
     "handbook.read": set(Role),
     # who in the hall has not read the current version of a procedure (the hall's manager and above)
