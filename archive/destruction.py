@@ -252,8 +252,7 @@ class Execute(_OnList):
         except Exception as exc:  # the transaction rolled back: nothing changed
             raise ChainError(_("The destruction failed before it was committed (%(e)s): nothing was destroyed, "
                                "every file is whole and recoverable.") % {"e": exc}) from exc
-        purge_storage(lst, self.actor, self.request)
-        return lst
+        return purge_storage(lst, self.actor, self.request)
 
 
 def purge_storage(lst, actor=None, request=None):

@@ -247,5 +247,6 @@ class MarketingCheck(models.Model):
 
 # The end of a file's life (retention, holds, destruction): models of their own module, loaded with this app.
 from .retention_models import (  # noqa: E402,F401
-    DeletionRequest, DestructionItem, DestructionList, Hold, RetentionRule, ServiceEvent, ServiceEventImport,
+    DeletionRequest, DestructionItem, DestructionList, Hold, PermanentRecord, RetentionRule, ServiceEvent,
+    ServiceEventImport,
 )

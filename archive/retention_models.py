@@ -175,6 +175,9 @@ class DestructionList(models.Model):
     def __str__(self):
         return self.number
 
+    def delete(self, *args, **kwargs):
+        raise PermanentRecord("销毁清册永久保存，不能删除")
+
 
 class DestructionItem(models.Model):
     """One file on a list: what the list prints (copied when drawn, so it survives the act), the
@@ -215,6 +218,9 @@ class DestructionItem(models.Model):
     class Meta:
         ordering = ["list", "position"]
         constraints = [models.UniqueConstraint(fields=["list", "record"], name="one_row_per_file_and_list")]
+
+    def delete(self, *args, **kwargs):
+        raise PermanentRecord("销毁清册及其条目永久保存，不能删除")
 
 
 class PermanentRecord(Exception):
