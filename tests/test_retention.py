@@ -152,3 +152,31 @@ def test_due_by_hall_and_scope(make_record, users):
     auditor("auditor-role-B1", "branch", "B1")
     assert set(_due("2026-11-30", "--as", "auditor-role-B1")) == {h11.pk}  # an auditor of branch B1: its halls
     assert {h11.pk, h32.pk} <= set(_due("2026-11-30"))
+
+
+def test_screens_upload_hold_and_schedule(make_record, users, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    record = old_record(make_record, "13900000041")
+    client.force_login(users("archivist"))
+    bad = SimpleUploadedFile("e.csv", events_csv(("13900000041", "", "销户", "2024-01-02"), ("x", "", "销户", "昨天")))
+    response = client.post("/admin/archive/retention/service-events/", {"file": bad}, follow=True)
+    assert "第 3 行" in response.content.decode() and not ServiceEvent.objects.exists()
+    good = SimpleUploadedFile("e.csv", events_csv(("13900000041", "", "销户", "2024-01-02"), encoding="gb18030"))
+    client.post("/admin/archive/retention/service-events/", {"file": good})
+    assert ServiceEvent.objects.count() == 1
+    client.post("/admin/archive/retention/holds/add/", {"record": record.pk, "reason": "投诉"})
+    hold = Hold.objects.get(record=record)
+    page = client.get("/admin/archive/retention/?on=2026-11-30").content.decode()
+    assert "投诉" in page and record.transaction_no not in page.split("retention-holds")[0]
+    client.post(f"/admin/archive/retention/holds/{hold.pk}/release/", {"reason": "结案"})
+    assert record.transaction_no in client.get("/admin/archive/retention/?on=2026-11-30").content.decode()
+    response = client.post("/admin/archive/retention/schedule/", {"category": "general", "trigger": "service_end",
+                                                                  "years": "1", "authority": "x"}, follow=True)
+    assert not RetentionRule.objects.exists() and response.status_code == 200
+    watcher = auditor()
+    client.force_login(watcher)
+    assert client.get("/admin/archive/retention/").status_code == 200
+    refused = client.post("/admin/archive/retention/holds/add/", {"record": record.pk, "reason": "x"})
+    assert refused.status_code in (302, 403) and refused.get("Location", "/admin/") == "/admin/"
+    assert Hold.objects.count() == 1
