@@ -17,7 +17,7 @@ from org.models import Hall, User
 from records.models import Category, Record
 from records.reconcile import ReportError
 
-from . import destruction, holds, retention, service_events
+from . import destruction, holds, restriction, retention, service_events
 from .base import ChainError
 from .destruction_pdf import list_pdf
 from .models import DestructionItem, DestructionList, Hold, ServiceEventImport, Volume
@@ -47,6 +47,7 @@ class RetentionView(Screen):
             imports=ServiceEventImport.objects.all()[:10] if whole_city else [],
             may_hold=access.may(user, "retention.hold"), may_import=access.may(user, "retention.import"),
             may_schedule=access.may(user, "retention.schedule"), may_draw=access.may(user, "destruction.draw"),
+            may_request=access.may(user, "retention.request"),
             **kwargs)
 
 
@@ -198,3 +199,34 @@ def list_pdf_view(request, pk):
     lst = _list(request, pk, "retention.view")
     data = bytes(lst.final_pdf) if lst.final_pdf else list_pdf(lst)
     return _pdf(data, f"{lst.number}.pdf")
+
+
+@action_view
+def deletion_request(request):
+    if not access.may(request.user, "retention.request"):
+        raise PermissionDenied
+    restriction.Request(request.user, request.POST.get("customer_id"), request.POST.get("reason"), request).run()
+    return _("The deletion request is recorded; the customer's files are restricted.")
+
+
+class RestrictedOpenView(Screen):
+    """A file restricted by a deletion request, opened by the archivist: GET asks for the reason, POST logs
+    it and shows the file."""
+    template_name = "archive/restricted_open.html"
+    page_title = gettext_lazy("Open a restricted file")
+    action = "retention.restricted_open"
+
+    def post(self, request, *args, **kwargs):
+        record = scoped(request, Record, kwargs["pk"], "retention.restricted_open")
+        try:
+            restriction.Open(request.user, record, request.POST.get("reason"), request).run()
+        except ChainError as exc:
+            messages.error(request, str(exc))
+            return self.get(request, *args, **kwargs)
+        return self.render_to_response(self.get_context_data(opened=True, **kwargs))
+
+    def get_context_data(self, opened=False, **kwargs):
+        kwargs.pop("pk", None)
+        record = scoped(self.request, Record, self.kwargs["pk"], "retention.restricted_open")
+        return super().get_context_data(record=record, opened=opened, restricted=restriction.is_restricted(record),
+                                        pages=record.pages.order_by("number") if opened else [], **kwargs)

@@ -56,6 +56,7 @@ ACTIONS = {
     "retention.schedule": {R.ARCHIVIST},
     "retention.import": {R.ARCHIVIST},
     "retention.hold": {R.ARCHIVIST},
+    "retention.request": {R.ARCHIVIST},  # record a customer's deletion request (PIPL art. 47)
     "retention.restricted_open": {R.ARCHIVIST},  # open a file restricted by a deletion request (logged)
     "destruction.draw": {R.ARCHIVIST},
     "destruction.appraise": {R.ARCHIVIST, R.DEPTHEAD},
@@ -205,8 +206,44 @@ def scope(user, action="record.view"):
                  branch_ids=[g.branch_id for g in held if g.scope == ScopeKind.BRANCH])
 
 
+# Restrictions that hide customer files from some actions for everyone, whatever the scope: registered by
+# the app that owns the rule (archive/restriction.py: files under a customer's deletion request), as
+# (actions, function(prefix) → Q on Record, `prefix` being the path from the model to its Record).
+_RESTRICTIONS = []
+
+
+def restrict(actions, record_q):
+    _RESTRICTIONS.append((frozenset(actions), record_q))
+
+
+def restriction(model, action):
+    """The Q of the registered restrictions of `action` on `model` (Record, or a model with a `record`)."""
+    rules = [fn for actions, fn in _RESTRICTIONS if action in actions]
+    if not rules:
+        return Q()
+    from records.models import Record
+
+    if model is Record:
+        prefix = ""
+    elif getattr(model, "scope_hall_path", None) == "record__hall":
+        prefix = "record__"
+    else:
+        return Q()
+    q = Q()
+    for fn in rules:
+        q &= fn(prefix)
+    return q
+
+
 def scope_filter(user, model, action="record.view"):
     """A Q narrowing `model` to the objects `action` covers for `user`; Q(pk__in=[]) when none."""
+    limit = restriction(model, action)
+    if limit:
+        return _scope_filter(user, model, action) & limit
+    return _scope_filter(user, model, action)
+
+
+def _scope_filter(user, model, action):
     none = Q(pk__in=[])
     reach = scope(user, action)
     if reach.everything:
