@@ -38,8 +38,8 @@ def list_pdf(lst: DestructionList):
     story.append(PageBreak())
     rows = [["序号", "受理编号", "题名", "营业厅", "类别", "业务日期", "保管期限", "到期日", "页数", "卷号", "鉴定/结果"]]
     for i in items:
-        verdict = DECISION_ZH[i.decision] + (f"至 {i.keep_until}：{i.reason}" if i.decision == DestructionItem.Decision.KEEP
-                                             else "") + (f"；{OUTCOME_ZH[i.outcome]}" if i.outcome else "")
+        kept = f"至 {i.keep_until}：{i.reason}" if i.decision == DestructionItem.Decision.KEEP else ""
+        verdict = DECISION_ZH[i.decision] + kept + (f"；{OUTCOME_ZH[i.outcome]}" if i.outcome else "")
         rows.append([i.position, i.transaction_no, i.title, i.hall_code, CATEGORY_ZH.get(i.category, i.category),
                      i.business_date, i.period, i.due_on, i.pages, i.volume_number, verdict])
     story.append(_table(rows, ROW_WIDTHS))

@@ -84,7 +84,8 @@ def hold_add(request):
     if p.get("record"):
         record = scoped(request, Record, p["record"], "retention.hold")
     if p.get("volume"):
-        volume = access.visible(request.user, Volume.objects.filter(number=p["volume"].strip()), "retention.hold").first()
+        volumes = Volume.objects.filter(number=p["volume"].strip())
+        volume = access.visible(request.user, volumes, "retention.hold").first()
         if volume is None:
             raise ChainError(_("No such volume."))
     hold = holds.Place(request.user, p.get("reason"), record=record, volume=volume,
