@@ -1,6 +1,7 @@
 """Admin URLs of the chain (mounted under /admin/archive/ by wagtail_hooks)."""
 from django.urls import path
 
+from . import retention_views as rv
 from . import views
 
 app_name = "archive_admin"
@@ -37,4 +38,21 @@ urlpatterns = [
     path("branch/", views.BranchView.as_view(), name="branch"),
     path("branch/monthly/", views.give_branch_marketing, name="give_branch_marketing"),
     path("branch/process-check/", views.process_check, name="process_check"),
+    # retention, holds and destruction
+    path("retention/", rv.RetentionView.as_view(), name="retention"),
+    path("retention/service-events/", rv.service_events_upload, name="service_events_upload"),
+    path("retention/schedule/", rv.schedule_change, name="schedule_change"),
+    path("retention/holds/add/", rv.hold_add, name="hold_add"),
+    path("retention/holds/<int:pk>/release/", rv.hold_release, name="hold_release"),
+    path("retention/requests/add/", rv.deletion_request, name="deletion_request"),
+    path("retention/restricted/<int:pk>/", rv.RestrictedOpenView.as_view(), name="restricted_open"),
+    path("destruction/", rv.ListsView.as_view(), name="destruction_lists"),
+    path("destruction/draw/", rv.draw, name="destruction_draw"),
+    path("destruction/<int:pk>/", rv.ListView.as_view(), name="destruction_list"),
+    path("destruction/<int:pk>/appraise/", rv.appraise, name="destruction_appraise"),
+    path("destruction/<int:pk>/approve/", rv.approve, name="destruction_approve"),
+    path("destruction/<int:pk>/execute/", rv.execute, name="destruction_execute"),
+    path("destruction/<int:pk>/purge/", rv.purge, name="destruction_purge"),
+    path("destruction/<int:pk>/witness/", rv.witness, name="destruction_witness"),
+    path("destruction/<int:pk>/pdf/", rv.list_pdf_view, name="destruction_pdf"),
 ]

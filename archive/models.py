@@ -13,7 +13,7 @@ VOLUME_SIZE = 30  # 每30份/本 (DOMAIN.md, enforced)
 # The record states this app adds to records.models.Record.Status, named here too so that this app's
 # catalogue (archive/locale) carries their Chinese labels.
 RECORD_STATE_LABELS = (_("Sorted at daily close"), _("Level-1 audit passed"), _("Level-1 audit error"),
-                       _("With the hall records keeper"), _("Bound in a volume"))
+                       _("With the hall records keeper"), _("Bound in a volume"), _("Destroyed"))
 
 
 class Volume(models.Model):
@@ -243,3 +243,10 @@ class MarketingCheck(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+# The end of a file's life (retention, holds, destruction): models of their own module, loaded with this app.
+from .retention_models import (  # noqa: E402,F401
+    DeletionRequest, DestructionItem, DestructionList, Hold, PermanentRecord, RetentionRule, ServiceEvent,
+    ServiceEventImport,
+)

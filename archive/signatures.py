@@ -19,13 +19,15 @@ from django.utils.translation import gettext as _
 from org import lockout
 
 from .base import ChainError, log
-from .models import HandoverForm, Level1Audit, Level2Audit, Signature
+from .models import DestructionList, HandoverForm, Level1Audit, Level2Audit, Signature
 
-SLOT_LABELS = {"giver": "交出方", "receiver": "接收方", "rejection": "拒收", "auditor": "稽核人"}
+SLOT_LABELS = {"giver": "交出方", "receiver": "接收方", "rejection": "拒收", "auditor": "稽核人",
+               "approver": "审批（总经理）", "executor": "执行销毁", "witness1": "监销人", "witness2": "监销人"}
 
 
 def document_type(doc):
-    return {HandoverForm: "handover_form", Level1Audit: "level1_audit", Level2Audit: "level2_audit"}[type(doc)]
+    return {HandoverForm: "handover_form", Level1Audit: "level1_audit", Level2Audit: "level2_audit",
+            DestructionList: "destruction_list"}[type(doc)]
 
 
 def canonical(doc):
@@ -37,6 +39,13 @@ def canonical(doc):
             "records": sorted(r.transaction_no or f"#{r.pk}" for r in doc.records.all()),
             "volumes": sorted(v.number for v in doc.volumes.all()), "figures": doc.figures,
             "replaces": doc.replaces_id,
+        }
+    if isinstance(doc, DestructionList):
+        return {
+            "list": doc.number, "id": doc.pk, "on": doc.on_date, "drawn_by": doc.drawn_by.username,
+            "items": [(i.record_id, i.transaction_no, i.decision, i.keep_until, i.reason, i.outcome,
+                       i.content_sha256) for i in doc.items.order_by("position")],
+            "paper_volumes": doc.paper_volumes,
         }
     if isinstance(doc, Level1Audit):
         return {

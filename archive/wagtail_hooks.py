@@ -33,6 +33,10 @@ def register_archive_menu():
                        name="archive-keeper", icon_name="folder-inverse", order=3),
         ActionMenuItem(_("Branch"), reverse("archive_admin:branch"), action="archive.view",
                        name="archive-branch", icon_name="tasks", order=4),
+        ActionMenuItem(_("Retention and holds"), reverse("archive_admin:retention"), action="retention.view",
+                       name="archive-retention", icon_name="time", order=5),
+        ActionMenuItem(_("Destruction lists"), reverse("archive_admin:destruction_lists"), action="retention.view",
+                       name="archive-destruction", icon_name="bin", order=6),
     ]
     return SubmenuMenuItem(_("Archive chain"), Menu(items=items), name="archive", icon_name="folder-open-inverse",
                            order=250)

@@ -50,6 +50,19 @@ ACTIONS = {
     "audit.level2": {R.BRANCH_AUDITOR},
     "marketing.check": {R.MARKETING},
     "dashboard.view": {R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST},
+    # retention, holds and destruction (archive/retention.py, holds.py, destruction.py): lists are city-wide,
+    # so only whole-city grants reach them; auditors see but cannot act
+    "retention.view": {R.ARCHIVIST, R.AUDITOR, R.GM, R.DEPTHEAD, R.OFFICE, R.MARKETING},
+    "retention.schedule": {R.ARCHIVIST},
+    "retention.import": {R.ARCHIVIST},
+    "retention.hold": {R.ARCHIVIST},
+    "retention.request": {R.ARCHIVIST},  # record a customer's deletion request (PIPL art. 47)
+    "retention.restricted_open": {R.ARCHIVIST},  # open a file restricted by a deletion request (logged)
+    "destruction.draw": {R.ARCHIVIST},
+    "destruction.appraise": {R.ARCHIVIST, R.DEPTHEAD},
+    "destruction.approve": {R.GM},
+    "destruction.execute": {R.ARCHIVIST},
+    "destruction.witness": {R.ARCHIVIST, R.MARKETING, R.OFFICE, R.DEPTHEAD},
     # the handbook
     "handbook.read": set(Role),
     # who in the hall has not read the current version of a procedure (the hall's manager and above)
@@ -193,8 +206,44 @@ def scope(user, action="record.view"):
                  branch_ids=[g.branch_id for g in held if g.scope == ScopeKind.BRANCH])
 
 
+# Restrictions that hide customer files from some actions for everyone, whatever the scope: registered by
+# the app that owns the rule (archive/restriction.py: files under a customer's deletion request), as
+# (actions, function(prefix) → Q on Record, `prefix` being the path from the model to its Record).
+_RESTRICTIONS = []
+
+
+def restrict(actions, record_q):
+    _RESTRICTIONS.append((frozenset(actions), record_q))
+
+
+def restriction(model, action):
+    """The Q of the registered restrictions of `action` on `model` (Record, or a model with a `record`)."""
+    rules = [fn for actions, fn in _RESTRICTIONS if action in actions]
+    if not rules:
+        return Q()
+    from records.models import Record
+
+    if model is Record:
+        prefix = ""
+    elif getattr(model, "scope_hall_path", None) == "record__hall":
+        prefix = "record__"
+    else:
+        return Q()
+    q = Q()
+    for fn in rules:
+        q &= fn(prefix)
+    return q
+
+
 def scope_filter(user, model, action="record.view"):
     """A Q narrowing `model` to the objects `action` covers for `user`; Q(pk__in=[]) when none."""
+    limit = restriction(model, action)
+    if limit:
+        return _scope_filter(user, model, action) & limit
+    return _scope_filter(user, model, action)
+
+
+def _scope_filter(user, model, action):
     none = Q(pk__in=[])
     reach = scope(user, action)
     if reach.everything:

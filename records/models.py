@@ -52,6 +52,8 @@ class Record(models.Model):
         L1_ERROR = "l1_error", _("Level-1 audit error")
         AT_HALL = "at_hall", _("With the hall records keeper")
         BOUND = "bound", _("Bound in a volume")
+        # the end of its life (archive/destruction.py): only the stub is left
+        DESTROYED = "destroyed", _("Destroyed")
 
     class IdType(models.TextChoices):
         RESIDENT = "resident_id", _("Resident ID card")

@@ -79,7 +79,7 @@ def record_documents(pks):
         for rid, text, problems in (Page.objects.filter(record_id__in=chunk).order_by("record_id", "number")
                                     .values_list("record_id", "text", "problems")):
             pages.setdefault(rid, []).append((text, problems))
-        records = list(Record.objects.filter(pk__in=chunk).values(*RECORD_COLUMNS))
+        records = list(_indexed().filter(pk__in=chunk).values(*RECORD_COLUMNS))
         custody = record_custody(records)
         for record in records:
             yield record_document(record, pages.get(record["id"], []), halls[record["hall_id"]], url,
@@ -87,7 +87,15 @@ def record_documents(pks):
 
 
 def record_pks():
-    return Record.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000)
+    return _indexed().order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000)
+
+
+def _indexed():
+    """The files that have a search document: not a destroyed file's stub, and none that a restriction hides
+    from viewing (org.access: a customer's deletion request)."""
+    from org import access
+
+    return Record.objects.exclude(status=Record.Status.DESTROYED).filter(access.restriction(Record, "record.view"))
 
 
 RECORD = DocType(

@@ -133,6 +133,18 @@ def _wagtail_objects(admin):
     }
 
 
+def _retention_objects(users):
+    """A destruction list (city-wide, only whole-city grants reach it) and a hold on a file of each hall."""
+    from archive.models import DestructionList, Hold
+
+    archivist = users("archivist")
+    holds = {scope: Hold.objects.create(kind=Hold.Kind.RECORD, record=Record.objects.filter(hall__code=HALLS[scope][0])
+                                        .first(), reason="客户投诉", placed_by=archivist) for scope in (IN, OUT)}
+    return {"destruction_list": DestructionList.objects.create(number="XH-20261130-0001", on_date=day(30, 11),
+                                                               drawn_by=archivist),
+            "hold": holds}
+
+
 def build():
     """The whole world: (name → {IN: obj, OUT: obj} or one object, username → user or None for anonymous)."""
     _counter["n"] = 0
@@ -148,6 +160,7 @@ def build():
     world.update(_wagtail_objects(everyone["admin"]))
     world["auditevent"] = AuditEvent.objects.order_by("seq").first()
     world["form"] = {scope: world["form_hall_branch"][scope] for scope in (IN, OUT)}
+    world.update(_retention_objects(users))
     assert HandoverForm.objects.filter(status=HandoverForm.Status.GIVEN).count() == 2
     subjects = {name: (None if name == "anonymous" else users(name)) for name in SUBJECTS}
     return world, subjects

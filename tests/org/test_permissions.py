@@ -57,6 +57,19 @@ EXPECTED = {
     "audit.level2": {"auditor-B1", "admin"},
     "marketing.check": {"marketing", "admin"},
     "dashboard.view": {"l1-H11", "keeper-H11", "auditor-B1", "marketing", "archivist", "admin"},
+    # retention, holds and destruction (archive/retention.py, holds.py, destruction.py, restriction.py)
+    "retention.view": {"marketing", "archivist", "office", "gm", "depthead", "admin", "auditor-role-B2",
+                       "auditor-role-H31"},
+    "retention.schedule": {"archivist", "admin"},
+    "retention.import": {"archivist", "admin"},
+    "retention.hold": {"archivist", "admin"},
+    "retention.request": {"archivist", "admin"},
+    "retention.restricted_open": {"archivist", "admin"},
+    "destruction.draw": {"archivist", "admin"},
+    "destruction.appraise": {"archivist", "depthead", "admin"},
+    "destruction.approve": {"gm", "admin"},
+    "destruction.execute": {"archivist", "admin"},
+    "destruction.witness": {"archivist", "marketing", "office", "depthead", "admin"},
 }
 GLOBAL_EXPECTED = {
     "org.manage": {"admin"},

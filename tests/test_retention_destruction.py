@@ -1,0 +1,180 @@
+"""The destruction list from drawing to the witnesses (archive/destruction.py), on the configured storage
+(test_retention_s3.py runs the act against the S3 server)."""
+import datetime
+from io import StringIO
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import ProtectedError
+
+from archive import destruction, holds
+from archive.base import ChainError
+from archive.models import DestructionItem, DestructionList, PermanentRecord, Signature
+from archive.signatures import signatures_of
+from org import auditlog
+from org.models import AuditEvent
+from records.models import Page, Record, Scan
+from records.storage import customer_files
+from search import outbox
+from search.models import SearchDoc
+from tests.retention_support import PASSWORD, auditor, import_rows, old_record, pdf_text, volume_of, with_objects
+
+pytestmark = pytest.mark.django_db
+ON = datetime.date(2026, 11, 30)
+L, D = DestructionList.Status, DestructionItem.Decision
+
+
+def _due_files(make_record, users, count=2, volume=True):
+    records = [old_record(make_record, f"1390000{n:04d}", f"51030219800101{n:04d}") for n in range(count)]
+    import_rows(users("archivist"), *[(r.service_number, "", "销户", "2024-01-02") for r in records])
+    if volume:
+        volume_of(records)
+    return [Record.objects.get(pk=r.pk) for r in records]
+
+
+def _approved(users, ids=None):
+    lst = destruction.Draw(users("archivist"), ON, record_ids=ids).run()
+    for item in lst.items.all():
+        destruction.Appraise(users("archivist"), item, D.DESTROY).run()
+    return destruction.Approve(users("gm"), PASSWORD, lst).run()
+
+
+def test_the_whole_act_leaves_the_stub_and_the_permanent_list(make_record, users):
+    records = _due_files(make_record, users)
+    names = [with_objects(r) for r in records]
+    store = customer_files()
+    assert all(store.exists(n) for group in names for n in group)
+    lst = _approved(users)
+    lst = destruction.Execute(users("archivist"), PASSWORD, lst, users("office"), users("depthead")).run()
+    assert lst.status == L.DESTROYED and lst.storage_pending == []
+    assert not any(store.exists(n) for group in names for n in group)
+    for record in records:
+        stub = Record.objects.get(pk=record.pk)
+        item = DestructionItem.objects.get(record=stub)
+        assert stub.status == Record.Status.DESTROYED and stub.get_status_display() in ("已销毁", "Destroyed")
+        assert (stub.hall_id, stub.category, stub.business_date, stub.transaction_no) == (
+            record.hall_id, record.category, record.business_date, record.transaction_no)
+        assert stub.volume_item.volume.number == "V-H11-2023-GEN-001" and item.list == lst
+        assert len(item.content_sha256) == 64 and item.outcome == DestructionItem.Outcome.DESTROYED
+        assert (stub.customer_name, stub.service_number, stub.id_number, stub.id_number_hash, stub.fields,
+                stub.access_copy.name) == ("", "", "", "", {}, "")
+        assert not Page.objects.filter(record=stub).exists() and not Scan.objects.filter(record=stub).exists()
+    # the search documents are deleted (the outbox carries the deletion; the stub is never indexed again)
+    outbox.flush()
+    assert not SearchDoc.objects.filter(doctype="record", object_id__in=[str(r.pk) for r in records]).exists()
+    assert lst.paper_volumes == ["V-H11-2023-GEN-001"]  # every file of the volume was due and unheld
+
+    # witnesses sign after the act: not the same person twice, not anyone else
+    with pytest.raises(ChainError):
+        destruction.Witness(users("marketing"), PASSWORD, lst).run()
+    destruction.Witness(users("office"), PASSWORD, lst).run()
+    with pytest.raises(ChainError):
+        destruction.Witness(users("office"), PASSWORD, lst).run()
+    lst = destruction.Witness(users("depthead"), PASSWORD, lst).run()
+    assert lst.status == L.CLOSED and set(signatures_of(lst)) == {"approver", "executor", "witness1", "witness2"}
+    text = pdf_text(bytes(lst.final_pdf))
+    assert "销毁清册" in text and lst.number in text and records[0].transaction_no in text and "总经理" in text
+
+    # the list and its rows are permanent
+    with pytest.raises(PermanentRecord):
+        lst.delete()
+    with pytest.raises(PermanentRecord), transaction.atomic():
+        DestructionItem.objects.filter(list=lst).delete()
+    with pytest.raises((PermanentRecord, ProtectedError)), transaction.atomic():
+        DestructionList.objects.filter(pk=lst.pk).delete()
+    with pytest.raises(ProtectedError), transaction.atomic():
+        Record.objects.filter(pk=records[0].pk).delete()  # the stub is protected by its list row
+    assert DestructionList.objects.filter(pk=lst.pk).exists()
+    assert auditlog.verify() == AuditEvent.objects.count()
+    assert AuditEvent.objects.filter(action=destruction.EVENT_FILE_DESTROYED).count() == 2
+
+
+def test_refused_without_approval_or_with_the_same_witness_twice(make_record, users):
+    records = _due_files(make_record, users)
+    for r in records:
+        with_objects(r)
+    lst = destruction.Draw(users("archivist"), ON).run()
+    item = lst.items.first()
+    with pytest.raises(ChainError, match="after the due date|到期日"):
+        destruction.Appraise(users("archivist"), item, D.KEEP, item.due_on, "再留").run()
+    with pytest.raises(ChainError):  # not every file appraised
+        destruction.Approve(users("gm"), PASSWORD, lst).run()
+    for item in lst.items.all():
+        destruction.Appraise(users("archivist"), item, D.DESTROY).run()
+    with pytest.raises(ChainError):  # no approval: nothing destroyed
+        destruction.Execute(users("archivist"), PASSWORD, lst, users("office"), users("depthead")).run()
+    with pytest.raises(PermissionDenied):  # the archivist cannot approve
+        destruction.Approve(users("archivist"), PASSWORD, lst).run()
+    with pytest.raises(ChainError, match="password|密码"):
+        destruction.Approve(users("gm"), "wrong", lst).run()
+    lst = destruction.Approve(users("gm"), PASSWORD, lst).run()
+    for first, second in (("office", "office"), ("gm", "office"), ("office", "staff")):
+        with pytest.raises(ChainError):
+            destruction.Execute(users("archivist"), PASSWORD, lst, users(first), users(second)).run()
+    with pytest.raises(ChainError, match="password|密码"):
+        destruction.Execute(users("archivist"), "wrong", lst, users("office"), users("depthead")).run()
+    assert not Record.objects.filter(status=Record.Status.DESTROYED).exists()
+    assert all(Record.objects.get(pk=r.pk).scans.exists() for r in records)
+    assert DestructionList.objects.get(pk=lst.pk).status == L.APPROVED
+    assert not Signature.objects.filter(slot="executor").exists()
+
+
+def test_a_volume_partly_due_keeps_its_paper_and_keep_longer_moves_the_date(make_record, users):
+    records = _due_files(make_record, users, count=3)
+    late = old_record(make_record, "13911110000", "510302198001019999")  # same volume, service still running
+    volume = records[0].volume_item.volume
+    from archive.models import VolumeItem
+
+    VolumeItem.objects.create(volume=volume, record=late, position=4)
+    lst = destruction.Draw(users("archivist"), ON).run()
+    assert late.pk not in set(lst.items.values_list("record_id", flat=True))
+    kept, *rest = list(lst.items.order_by("position"))
+    destruction.Appraise(users("depthead"), kept, D.KEEP, datetime.date(2027, 6, 30), "客户争议可能再起").run()
+    for item in rest:
+        destruction.Appraise(users("archivist"), item, D.DESTROY).run()
+    lst = destruction.Approve(users("gm"), PASSWORD, lst).run()
+    lst = destruction.Execute(users("archivist"), PASSWORD, lst, users("office"), users("marketing")).run()
+    assert lst.paper_volumes == []  # digital copies only: the volume still holds files not destroyed
+    assert Record.objects.get(pk=kept.record_id).status != Record.Status.DESTROYED
+    out = StringIO()
+    call_command("retention", "due", "--on", "2027-06-29", "--json", stdout=out)
+    assert str(kept.record_id) not in out.getvalue().replace(" ", "").split('"record":')[0] and \
+        f'"record": {kept.record_id},' not in out.getvalue()
+    out = StringIO()
+    call_command("retention", "due", "--on", "2027-06-30", "--json", stdout=out)
+    assert f'"record": {kept.record_id},' in out.getvalue() and '"eligible_on": "2027-06-30"' in out.getvalue()
+
+
+def test_a_hold_placed_after_the_approval_stops_the_act_for_that_file(make_record, users):
+    records = _due_files(make_record, users, count=2)
+    names = [with_objects(r) for r in records]
+    lst = _approved(users)
+    holds.Place(users("archivist"), "监管部门调阅", record=records[0]).run()
+    lst = destruction.Execute(users("archivist"), PASSWORD, lst, users("office"), users("depthead")).run()
+    held = Record.objects.get(pk=records[0].pk)
+    assert held.status != Record.Status.DESTROYED and held.customer_name == "张三" and held.scans.exists()
+    assert all(customer_files().exists(n) for n in names[0])
+    assert not any(customer_files().exists(n) for n in names[1])
+    assert DestructionItem.objects.get(record=held).outcome == DestructionItem.Outcome.HELD
+    assert lst.paper_volumes == []
+
+
+def test_roles_archivist_draws_gm_approves_auditors_only_see(make_record, users, client):
+    _due_files(make_record, users, count=1)
+    watcher = auditor()
+    with pytest.raises(PermissionDenied):
+        destruction.Draw(watcher, ON).run()
+    with pytest.raises(PermissionDenied):
+        destruction.Draw(users("gm"), ON).run()
+    lst = destruction.Draw(users("archivist"), ON).run()
+    with pytest.raises(PermissionDenied):
+        destruction.Appraise(watcher, lst.items.get(), D.DESTROY).run()
+    with pytest.raises(PermissionDenied):
+        holds.Place(watcher, "x", record=lst.items.get().record).run()
+    client.force_login(watcher)
+    assert client.get(f"/admin/archive/destruction/{lst.pk}/").status_code == 200
+    assert client.get(f"/admin/archive/destruction/{lst.pk}/pdf/").status_code == 200
+    response = client.post(f"/admin/archive/destruction/{lst.pk}/approve/", {"password": PASSWORD})
+    assert DestructionList.objects.get(pk=lst.pk).status == L.DRAWN and response.status_code in (403, 404)

@@ -1,0 +1,51 @@
+"""Customers' deletion requests (PIPL art. 47): restricted files are hidden from ordinary search and view,
+opened only by the archivist with a logged reason, and still enter the due list on their date."""
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from archive import restriction
+from archive.base import ChainError
+from org.models import AuditEvent
+from search import outbox
+from search.models import SearchDoc
+from tests.retention_support import import_rows, old_record
+
+pytestmark = pytest.mark.django_db
+ID = "510302198807077777"
+
+
+def test_restricted_files_are_hidden_opened_with_a_reason_and_still_due(make_record, users, client):
+    mine = old_record(make_record, "13900000051", ID)
+    other = old_record(make_record, "13900000052", "510302198807078888")
+    import_rows(users("archivist"), ("13900000051", "", "销户", "2024-01-02"))
+    outbox.flush()
+    assert SearchDoc.objects.filter(doctype="record", object_id=str(mine.pk)).exists()
+    client.force_login(users("archivist"))
+    client.post("/admin/archive/retention/requests/add/", {"customer_id": ID, "reason": "客户书面申请删除"})
+    assert AuditEvent.objects.filter(action=restriction.EVENT_REQUESTED).count() == 1
+    outbox.flush()
+    assert not SearchDoc.objects.filter(doctype="record", object_id=str(mine.pk)).exists()
+    assert SearchDoc.objects.filter(doctype="record", object_id=str(other.pk)).exists()
+    for who in ("clerk-H11", "archivist"):  # hidden from ordinary view for everyone, the archivist too
+        client.force_login(users(who))
+        assert client.get(f"/admin/record/inspect/{mine.pk}/").status_code == 404
+        assert client.get(f"/api/records/{mine.pk}/").status_code == 404
+        assert client.get(f"/admin/record/inspect/{other.pk}/").status_code == 200
+    # the archivist opens it with a reason, logged; without a reason nothing opens
+    client.force_login(users("archivist"))
+    page = client.post(f"/admin/archive/retention/restricted/{mine.pk}/", {"reason": " "}).content.decode()
+    assert "张三" not in page and not AuditEvent.objects.filter(action=restriction.EVENT_OPENED).exists()
+    page = client.post(f"/admin/archive/retention/restricted/{mine.pk}/", {"reason": "法院调查函"}).content.decode()
+    assert "张三" in page and ID not in page
+    event = AuditEvent.objects.get(action=restriction.EVENT_OPENED)
+    assert event.details["reason"] == "法院调查函" and event.object_id == str(mine.pk)
+    client.force_login(users("clerk-H11"))
+    assert client.post(f"/admin/archive/retention/restricted/{mine.pk}/", {"reason": "看看"}).status_code in (302, 403)
+    with pytest.raises(ChainError):
+        restriction.Request(users("archivist"), " ").run()
+    out = StringIO()
+    call_command("retention", "due", "--on", "2026-01-02", "--json", stdout=out)
+    assert [row["record"] for row in json.loads(out.getvalue())] == [mine.pk]
