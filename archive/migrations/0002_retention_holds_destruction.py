@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('archive', '0001_initial'),
-        ('records', '0007_record_destroyed_state'),
+        ('records', '0008_record_destroyed_state'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

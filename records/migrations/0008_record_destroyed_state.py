@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0006_report_import_jobs'),
+        ('records', '0007_reportimport_lease'),
     ]
 
     operations = [
