@@ -8,7 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from org.pii import EncryptedIDField, lookup_hash, mask
+from org.states import Machine, Move
 
+from . import events
 from .storage import access_copy_name, customer_files, master_name
 
 
@@ -52,6 +54,19 @@ class Record(models.Model):
         L1_ERROR = "l1_error", _("Level-1 audit error")
         AT_HALL = "at_hall", _("With the hall records keeper")
         BOUND = "bound", _("Bound in a volume")
+
+    # The allowed moves of `status` (org.states.move makes them); the chain's moves are added by
+    # archive/models.py. records/transitions.py's docstring shows the whole table.
+    moves = Machine(Status, [
+        Move("queue_ocr", {Status.RECEIVED}, Status.OCR_QUEUED, "record.create", events.OCR_QUEUE),
+        Move("retry_ocr", {Status.OCR_FAILED, Status.OCR_DONE}, Status.OCR_QUEUED, "record.retry", events.OCR_RETRY),
+        Move("start_ocr", {Status.OCR_QUEUED, Status.OCR_RUNNING}, Status.OCR_RUNNING, None, events.OCR_START,
+             note="a worker claims the file (a running one only once its lease ran out)"),
+        Move("finish_ocr", {Status.OCR_RUNNING}, Status.OCR_DONE, None, events.OCR_DONE),
+        Move("fail_ocr", {Status.OCR_RUNNING, Status.OCR_QUEUED}, Status.OCR_FAILED, None, events.OCR_FAILED),
+        Move("requeue_ocr", {Status.OCR_RUNNING}, Status.OCR_QUEUED, None, events.OCR_REQUEUE,
+             note="a transient fault, or the worker's lease ran out (records/lease.py)"),
+    ])
 
     class IdType(models.TextChoices):
         RESIDENT = "resident_id", _("Resident ID card")
@@ -247,6 +262,14 @@ class ReportImport(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+
+    moves = Machine(Status, [
+        Move("start", {Status.QUEUED}, Status.RUNNING, None, events.REPORT_IMPORT_START),
+        Move("finish", {Status.RUNNING}, Status.DONE, None, events.REPORT_IMPORT_DONE),
+        Move("refuse", {Status.RUNNING}, Status.FAILED, None, events.REPORT_IMPORT_REFUSED,
+             note="the report has problems (by line and column)"),
+        Move("fail", {Status.RUNNING}, Status.FAILED, None, events.REPORT_IMPORT_FAILED, note="an internal error"),
+    ])
 
     source_name = models.CharField(_("File"), max_length=255)
     upload = models.FileField(upload_to=report_upload_name, storage=customer_files, max_length=255, blank=True)

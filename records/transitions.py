@@ -14,18 +14,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from org import access, auditlog
+from org import access, auditlog, states
 from org.pii import mask
 
-from . import keyfields
+from . import events, keyfields
 from .models import BusinessType, Record
 
 S = Record.Status
-WORKER = "worker"
-
-
-class TransitionError(Exception):
-    pass
+TransitionError = states.Refused  # a step not possible now (a refused move or bad input); says why
 
 
 def _require(actor, action, obj):
@@ -33,34 +29,12 @@ def _require(actor, action, obj):
         raise PermissionDenied(_("You may not do this to customer file #%(id)s") % {"id": getattr(obj, "pk", "")})
 
 
-def _move(record, allowed, to, action, actor=None, details=None, request=None, guard=None, **changes):
-    """Lock the row, check the state (and `guard(locked)`, which raises TransitionError to refuse), apply
-    the change and log it."""
-    with transaction.atomic():
-        locked = Record.objects.select_for_update().get(pk=record.pk)
-        if locked.status not in allowed:
-            raise TransitionError(_("Customer file #%(id)d is %(status)s; this step is not possible now")
-                                  % {"id": locked.pk, "status": locked.get_status_display()})
-        if guard:
-            guard(locked)
-        before = locked.status
-        locked.status = to
-        for name, value in changes.items():
-            setattr(locked, name, value)
-        locked.save()
-        auditlog.record(action, actor=actor, actor_name=None if actor else WORKER, obj=locked, request=request,
-                        details={"from": before, "to": to, **(details or {})})
-    for name in ["status", *changes]:
-        setattr(record, name, getattr(locked, name))
-    return locked
-
-
 @transaction.atomic
 def receive(actor, *, hall, clerk, channel, category="", business_date, page_count, source, request=None):
     _require(actor, "record.create", hall)
     record = Record.objects.create(hall=hall, clerk=clerk, channel=channel, category=category or "",
                                    business_date=business_date, page_count=page_count, status=S.RECEIVED)
-    auditlog.record("record.receive", actor=actor, obj=record, request=request,
+    auditlog.record(events.RECORD_RECEIVE, actor=actor, obj=record, request=request,
                     details={"hall": hall.code, "clerk": clerk.username, "channel": channel, **source})
     return record
 
@@ -72,7 +46,7 @@ def create_record(actor, *, hall, request=None, **fields):
     record = Record(hall=hall, channel=Record.Channel.MANUAL, **fields)
     record.full_clean()
     record.save()
-    auditlog.record("record.create", actor=actor, obj=record, request=request,
+    auditlog.record(events.RECORD_CREATE, actor=actor, obj=record, request=request,
                     details={"hall": hall.code, "transaction_no": record.transaction_no, "status": record.status})
     return record
 
@@ -80,7 +54,7 @@ def create_record(actor, *, hall, request=None, **fields):
 def queue_ocr(actor, record, request=None):
     from .tasks import ocr_record
 
-    locked = _move(record, {S.RECEIVED}, S.OCR_QUEUED, "record.ocr_queue", actor=actor, request=request)
+    locked = states.move(record, "queue_ocr", actor, request=request)
     transaction.on_commit(lambda: ocr_record.enqueue(locked.pk))
     return locked
 
@@ -90,8 +64,7 @@ def retry_ocr(actor, record, request=None):
     from .tasks import ocr_record
 
     _require(actor, "record.retry", record)
-    locked = _move(record, {S.OCR_FAILED, S.OCR_DONE}, S.OCR_QUEUED, "record.ocr_retry", actor=actor,
-                   request=request, ocr_error="")
+    locked = states.move(record, "retry_ocr", actor, request=request, ocr_error="")
     transaction.on_commit(lambda: ocr_record.enqueue(locked.pk))
     return locked
 
@@ -118,19 +91,17 @@ def start_ocr(record, expired_before=None):
     """Claim the file: a queued one, or a running one whose worker's lease ran out before `expired_before`.
     The attempt number it gets is the worker's lease token (records/ocr.py)."""
     locked = Record.objects.only("ocr_attempts").get(pk=record.pk)
-    return _move(record, {S.OCR_QUEUED, S.OCR_RUNNING}, S.OCR_RUNNING, "record.ocr_start",
-                 details={"attempt": locked.ocr_attempts + 1}, guard=_lease_free(expired_before or timezone.now()),
-                 ocr_attempts=locked.ocr_attempts + 1, ocr_heartbeat=timezone.now())
+    return states.move(record, "start_ocr", details={"attempt": locked.ocr_attempts + 1},
+                       guard=_lease_free(expired_before or timezone.now()),
+                       ocr_attempts=locked.ocr_attempts + 1, ocr_heartbeat=timezone.now())
 
 
 def finish_ocr(record, details, attempt=None):
-    return _move(record, {S.OCR_RUNNING}, S.OCR_DONE, "record.ocr_done", details=details, ocr_error="",
-                 guard=_holder(attempt))
+    return states.move(record, "finish_ocr", details=details, ocr_error="", guard=_holder(attempt))
 
 
 def fail_ocr(record, reason, attempt=None):
-    return _move(record, {S.OCR_RUNNING, S.OCR_QUEUED}, S.OCR_FAILED, "record.ocr_failed",
-                 details={"reason": reason}, ocr_error=reason, guard=_holder(attempt))
+    return states.move(record, "fail_ocr", details={"reason": reason}, ocr_error=reason, guard=_holder(attempt))
 
 
 def requeue_ocr(record, reason, attempt=None, expired_before=None):
@@ -140,8 +111,7 @@ def requeue_ocr(record, reason, attempt=None, expired_before=None):
         _holder(attempt)(locked)
         if expired_before is not None:
             _lease_free(expired_before)(locked)
-    return _move(record, {S.OCR_RUNNING}, S.OCR_QUEUED, "record.ocr_requeue", details={"reason": reason},
-                 guard=guard)
+    return states.move(record, "requeue_ocr", details={"reason": reason}, guard=guard)
 
 
 # --- key fields ------------------------------------------------------------------------------------
@@ -205,6 +175,6 @@ def correct_field(actor, record, name, value, request=None):
                         "corrected_by": actor.get_username(), "corrected_at": timezone.now().isoformat()}
         locked.fields = fields
         locked.save()
-        auditlog.record("record.correct_field", actor=actor, obj=locked, request=request,
+        auditlog.record(events.RECORD_CORRECT_FIELD, actor=actor, obj=locked, request=request,
                         details={"field": name, "old": _public(name, str(old or "")), "new": _public(name, value)})
     return locked
