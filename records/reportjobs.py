@@ -13,9 +13,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from org import access, auditlog
+from org import access, auditlog, states
 
-from . import reconcile
+from . import events, reconcile
 from .models import ReportImport
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def queue(user, upload, request=None):
     try:
         with transaction.atomic():
             job.save()
-            auditlog.record("report.import_queued", actor=user, obj=job, request=request,
+            auditlog.record(events.REPORT_IMPORT_QUEUED, actor=user, obj=job, request=request,
                             details={"file": job.source_name, "bytes": size})
             transaction.on_commit(lambda: import_report_job.enqueue(job.pk))
     except BaseException:
@@ -52,8 +52,9 @@ def queue(user, upload, request=None):
 
 def run(job_id):
     """Import the job's file (in the worker). Returns the job's final status."""
-    if not ReportImport.objects.filter(pk=job_id, status=ReportImport.Status.QUEUED).update(
-            status=ReportImport.Status.RUNNING, stage="reading"):
+    try:
+        states.move(ReportImport(pk=job_id), "start", stage="reading")
+    except states.Refused:
         return None  # already taken, or gone
     job = ReportImport.objects.select_related("uploaded_by").get(pk=job_id)
     mine = ReportImport.objects.filter(pk=job_id)
@@ -67,28 +68,24 @@ def run(job_id):
         report = reconcile.import_report(job.uploaded_by, data, job.source_name, progress=progress)
     except (reconcile.ReportError, PermissionDenied) as exc:
         problems = exc.problems if isinstance(exc, reconcile.ReportError) else [str(exc)]
-        _finish(job, ReportImport.Status.FAILED, problems=problems)
-        auditlog.record("report.import_refused", actor=job.uploaded_by, obj=job,
-                        details={"file": job.source_name, "problems": len(problems)})
+        _finish(job, "refuse", actor=job.uploaded_by, details={"file": job.source_name, "problems": len(problems)},
+                problems=problems)
     except Exception:
         log.exception("report import job %s failed", job_id)
-        _finish(job, ReportImport.Status.FAILED, problems=["导入时发生内部错误，未保存任何数据：请重新上传，"
-                                                           "如仍失败请联系系统管理员"])
+        _finish(job, "fail", problems=["导入时发生内部错误，未保存任何数据：请重新上传，"
+                                       "如仍失败请联系系统管理员"])
         raise
     else:
-        _finish(job, ReportImport.Status.DONE, report=report, rows_done=report.row_count,
-                rows_total=report.row_count)
+        _finish(job, "finish", report=report, rows_done=report.row_count, rows_total=report.row_count)
     return job.status
 
 
-def _finish(job, status, **fields):
+def _finish(job, move, actor=None, details=None, **fields):
     name = job.upload.name
     if name:
         try:
             job.upload.storage.delete(name)  # the uploaded file shows ID numbers: not kept once read
         except Exception:  # the job's answer matters more; a leftover is logged for the administrator
             log.exception("could not delete the uploaded report %s", name)
-    for key, value in {"status": status, "stage": "", "upload": "", "finished_at": timezone.now(), **fields}.items():
-        setattr(job, key, value)
-    ReportImport.objects.filter(pk=job.pk).update(status=status, stage="", upload="", finished_at=job.finished_at,
-                                                  **fields)
+    states.move(job, move, actor, details=details, **{"stage": "", "upload": "", "finished_at": timezone.now(),
+                                                     **fields})
