@@ -22,14 +22,14 @@ RECORD_STATE_LABELS = (_("Sorted at daily close"), _("Level-1 audit passed"), _(
 R = Record.Status
 # The chain's moves of a customer file, added to its state table (records/models.py).
 Record.moves.add(
-    Move("sort", {R.OCR_DONE}, R.SORTED, "dailyclose.run", events.DAILY_CLOSE, note="daily close (dailyclose.py)"),
+    Move("sort", {R.OCR_DONE}, R.SORTED, "dailyclose.run", events.DAILY_CLOSE, note="archive/dailyclose.py"),
     Move("pass_level1", {R.SORTED, R.L1_PASSED, R.L1_ERROR}, R.L1_PASSED, "audit.level1", events.LEVEL1_MARK,
-         note="level-1 audit (level1.py); an error passes once corrected"),
+         note="archive/level1.py; an error passes once corrected"),
     Move("fail_level1", {R.SORTED, R.L1_PASSED, R.L1_ERROR}, R.L1_ERROR, "audit.level1", events.LEVEL1_MARK),
     Move("receive_at_hall", {R.L1_PASSED}, R.AT_HALL, "handover.clerk_hall.receive", events.HANDOVER_RECEIVE,
-         carried=True, note="the keeper signs the clerk→hall form (handover.py); a rejection keeps l1_passed"),
+         carried=True, note="the keeper signs the clerk→hall form"),
     Move("bind", {R.AT_HALL}, R.BOUND, "volume.bind", events.VOLUME_BIND,
-         note="binding (binding.py); from then on the file moves with its volume"),
+         note="archive/binding.py; then it moves with its volume"),
 )
 
 

@@ -80,14 +80,20 @@ class Machine:
         return str(self.states(state).label)
 
     def render(self):
-        """The table as text: one line per move (used in docs; a test keeps the docs from drifting)."""
+        """The table as text, two lines a move (the docs carry it; a test keeps them from drifting)."""
         lines = []
         for m in self:
             sources = " | ".join(s for s in self.states.values if s in m.sources)
-            who = m.action or "system"
-            how = f"{m.event}, with the move it goes along with" if m.carried else m.event
-            lines.append(f"{m.name}: {sources} → {m.target}  [{who}; logs {how}]")
+            who = ("carried, " if m.carried else "") + (f"by {m.action}" if m.action else "by the system")
+            lines += [f"{m.name}: {sources} → {m.target}", f"    {who}; logs {m.event}" + (f" — {m.note}" if m.note else "")]
         return "\n".join(lines)
+
+
+def tables():
+    """Every installed model with a state table, and its table."""
+    from django.apps import apps
+
+    return [(model, model.moves) for model in apps.get_models() if isinstance(getattr(model, "moves", None), Machine)]
 
 
 def machine_of(model):

@@ -61,11 +61,11 @@ class Record(models.Model):
         Move("queue_ocr", {Status.RECEIVED}, Status.OCR_QUEUED, "record.create", events.OCR_QUEUE),
         Move("retry_ocr", {Status.OCR_FAILED, Status.OCR_DONE}, Status.OCR_QUEUED, "record.retry", events.OCR_RETRY),
         Move("start_ocr", {Status.OCR_QUEUED, Status.OCR_RUNNING}, Status.OCR_RUNNING, None, events.OCR_START,
-             note="a worker claims the file (a running one only once its lease ran out)"),
+             note="a worker claims it (a running one once its lease ran out)"),
         Move("finish_ocr", {Status.OCR_RUNNING}, Status.OCR_DONE, None, events.OCR_DONE),
         Move("fail_ocr", {Status.OCR_RUNNING, Status.OCR_QUEUED}, Status.OCR_FAILED, None, events.OCR_FAILED),
         Move("requeue_ocr", {Status.OCR_RUNNING}, Status.OCR_QUEUED, None, events.OCR_REQUEUE,
-             note="a transient fault, or the worker's lease ran out (records/lease.py)"),
+             note="a transient fault, or its lease ran out (lease.py)"),
     ])
 
     class IdType(models.TextChoices):

@@ -1,13 +1,34 @@
-"""State changes of a record. Each checks permission (org.access) where a person acts, refuses a move from
-the wrong state, and writes the event log in the same transaction.
+"""The customer file's steps of its own (receipt, OCR, key fields). Each state change is a declared move of
+the record's state table, made by org.states.move: it locks the row, refuses a move from the wrong state,
+checks permission (org.access) where a person acts, and writes the event log in the same transaction.
 
-received → ocr_queued → ocr_running → ocr_done | ocr_failed;  ocr_failed / ocr_done → ocr_queued (retry);
-ocr_running → ocr_queued (requeue: a transient fault, or the worker's lease ran out; records/ocr.py)
+The table (records/models.py, with the audit and handover chain's moves added by archive/models.py), as
+`python manage.py state_tables records.Record` prints it (tests/test_state_tables.py keeps this copy true):
 
-The audit and handover chain continues the machine in archive/ (each step a transition there):
-ocr_done → sorted (archive.dailyclose) → l1_passed | l1_error (archive.level1; l1_error → l1_passed once its
-errors are corrected) → at_hall (archive.handover, keeper signs the clerk→hall form; a rejection keeps
-l1_passed) → bound (archive.binding). From then on the record moves with its volume (archive.models.Volume).
+    queue_ocr: received → ocr_queued
+        by record.create; logs record.ocr_queue
+    retry_ocr: ocr_done | ocr_failed → ocr_queued
+        by record.retry; logs record.ocr_retry
+    start_ocr: ocr_queued | ocr_running → ocr_running
+        by the system; logs record.ocr_start — a worker claims it (a running one once its lease ran out)
+    finish_ocr: ocr_running → ocr_done
+        by the system; logs record.ocr_done
+    fail_ocr: ocr_queued | ocr_running → ocr_failed
+        by the system; logs record.ocr_failed
+    requeue_ocr: ocr_running → ocr_queued
+        by the system; logs record.ocr_requeue — a transient fault, or its lease ran out (lease.py)
+    sort: ocr_done → sorted
+        by dailyclose.run; logs dailyclose — archive/dailyclose.py
+    pass_level1: sorted | l1_passed | l1_error → l1_passed
+        by audit.level1; logs level1.mark — archive/level1.py; an error passes once corrected
+    fail_level1: sorted | l1_passed | l1_error → l1_error
+        by audit.level1; logs level1.mark
+    receive_at_hall: l1_passed → at_hall
+        carried, by handover.clerk_hall.receive; logs handover.receive — the keeper signs the clerk→hall form
+    bind: at_hall → bound
+        by volume.bind; logs volume.bind — archive/binding.py; then it moves with its volume
+
+From `bound` on, the file moves with its volume (archive.models.Volume's table).
 """
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -33,7 +54,7 @@ def _require(actor, action, obj):
 def receive(actor, *, hall, clerk, channel, category="", business_date, page_count, source, request=None):
     _require(actor, "record.create", hall)
     record = Record.objects.create(hall=hall, clerk=clerk, channel=channel, category=category or "",
-                                   business_date=business_date, page_count=page_count, status=S.RECEIVED)
+                                   business_date=business_date, page_count=page_count)  # received
     auditlog.record(events.RECORD_RECEIVE, actor=actor, obj=record, request=request,
                     details={"hall": hall.code, "clerk": clerk.username, "channel": channel, **source})
     return record
