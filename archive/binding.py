@@ -56,7 +56,7 @@ class Bind(Transition):
         if bound:
             raise ChainError(_("Already bound in a volume, nothing was bound: %(list)s")
                              % {"list": ", ".join(f"{r}（{r.volume_item.volume}）" for r in bound[:10])})
-        not_here = [r for r in self.records if r.status != S.AT_HALL]
+        not_here = [r for r in self.records if not Record.moves.allows("bind", r.status)]
         if not_here:
             raise ChainError(_("Only files that passed the level-1 audit and were handed to the keeper can be bound;"
                                " nothing was bound. Not ready: %(list)s")
@@ -148,7 +148,7 @@ class ReturnToLevel1(Transition):
     def check(self):
         super().check()
         self.volume = Volume.objects.select_for_update().get(pk=self.volume.pk)
-        if self.volume.status != V.BOUND:
+        if not Volume.moves.allows("return_to_level1", self.volume.status):
             raise ChainError(_("Only a bound volume with the keeper can go back to the level-1 auditor."))
         if not self.reason:
             raise ChainError(_("Give the reason for the return; it is written on the level-1 audit record."))
@@ -191,7 +191,7 @@ class FixReturned(Transition):
     def check(self):
         super().check()
         self.volume = Volume.objects.select_for_update().get(pk=self.volume.pk)
-        if self.volume.status != V.RETURNED:
+        if not Volume.moves.allows("fix", self.volume.status):
             raise ChainError(_("Volume %(v)s was not returned.") % {"v": self.volume})
         if not self.note:
             raise ChainError(_("Say what was fixed."))

@@ -29,7 +29,7 @@ class DailyClose(Transition):
     def check(self):
         super().check()
         records = list(day_records(self.hall, self.day, self.actor).select_for_update().order_by("pk"))
-        self.records = [r for r in records if r.status == S.OCR_DONE]
+        self.records = [r for r in records if Record.moves.allows("sort", r.status)]
         waiting = [r for r in records if r.status in (S.RECEIVED, S.OCR_QUEUED, S.OCR_RUNNING, S.OCR_FAILED)]
         if waiting:
             raise ChainError(_("%(n)d files of this day are not through OCR yet: %(list)s")

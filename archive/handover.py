@@ -14,7 +14,7 @@ from . import events, signatures
 from .base import ChainError, Transition
 from .models import HandoverForm, Level1Audit, Volume
 
-K, F, S, V = HandoverForm.Kind, HandoverForm.Status, Record.Status, Volume.Status
+K, F, S = HandoverForm.Kind, HandoverForm.Status, Record.Status
 
 
 def _category_counts(records):
@@ -110,7 +110,7 @@ class GiveHallBranch(Give):
         if len({v.hall_id for v in self.volumes}) != 1:
             raise ChainError(_("One form carries the volumes of one hall."))
         for volume in self.volumes:
-            if volume.status != V.BOUND:
+            if not Volume.moves.allows("receive_at_branch", volume.status):
                 raise ChainError(_("Volume %(v)s is %(s)s: only bound volumes with the keeper can be handed over.")
                                  % {"v": volume, "s": volume.get_status_display()})
             if volume.forms.filter(status=F.GIVEN).exists():
@@ -147,7 +147,7 @@ class GiveBranchMarketing(Give):
         super().check()
         month = Volume.objects.select_for_update().filter(hall__branch=self.branch, year=self.year,
                                                            month=self.month)
-        unfinished = [v for v in month if v.status != V.L2_PASSED]
+        unfinished = [v for v in month if not Volume.moves.allows("receive_at_marketing", v.status)]
         if unfinished:
             raise ChainError(_("Not every volume of the month has passed the level-2 audit: %(list)s")
                              % {"list": ", ".join(f"{v}（{v.get_status_display()}）" for v in unfinished[:10])})
@@ -188,7 +188,7 @@ class _Answer(Transition):
     def check(self):
         super().check()
         self.form = HandoverForm.objects.select_for_update().get(pk=self.form.pk)
-        if self.form.status != F.GIVEN:
+        if not HandoverForm.moves.allows("receive", self.form.status):
             raise ChainError(_("This form was already %(s)s.") % {"s": self.form.get_status_display()})
         if self.form.giver_id == self.actor.pk:
             raise ChainError(_("The giver cannot also sign as receiver."))

@@ -15,7 +15,7 @@ from .base import ChainError, Transition, log, require
 from .models import AuditMark, ErrorEntry, Level1Audit
 
 S = Record.Status
-AUDITABLE = (S.SORTED, S.L1_PASSED, S.L1_ERROR)
+AUDITABLE = Record.moves["pass_level1"].sources  # sorted, l1_passed, l1_error
 
 
 @transaction.atomic

@@ -8,8 +8,6 @@ from . import errors, events, sampling, signatures
 from .base import ChainError, Transition
 from .models import ErrorEntry, HandoverForm, Level2Audit, Volume
 
-V = Volume.Status
-
 
 class Start(Transition):
     action = "audit.level2"
@@ -24,7 +22,7 @@ class Start(Transition):
     def check(self):
         super().check()
         self.volume = Volume.objects.select_for_update().get(pk=self.volume.pk)
-        if self.volume.status != V.AT_BRANCH:
+        if not Volume.moves.allows("pass_level2", self.volume.status):
             raise ChainError(_("Volume %(v)s is %(s)s: the level-2 audit starts once the branch has received it.")
                              % {"v": self.volume, "s": self.volume.get_status_display()})
 

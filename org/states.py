@@ -76,6 +76,10 @@ class Machine:
     def __iter__(self):
         return iter(self.moves.values())
 
+    def allows(self, name, state):
+        """Does the move `name` start from `state`? A step asks this to refuse early in its own words."""
+        return state in self[name].sources
+
     def label(self, state):
         return str(self.states(state).label)
 
