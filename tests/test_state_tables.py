@@ -239,3 +239,20 @@ def test_a_bulk_move_costs_the_same_queries_for_3_rows_as_for_30(users, make_rec
             states.move(Record.objects.filter(pk__in=ids), "sort", clerk, holder=clerk)
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_records_and_archive_name_their_events_by_constant():
+    """Event names are constants per app (records/events.py, archive/events.py), never free strings."""
+    offenders = []
+    for app in ("records", "archive"):
+        for path in sorted((ROOT / app).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.Call) and node.args):
+                    continue
+                f = node.func
+                name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+                owner = getattr(f.value, "id", "") if isinstance(f, ast.Attribute) else ""
+                logging = name == "log" or (name == "record" and owner == "auditlog")
+                if logging and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)[:80]}")
+    assert not offenders, "\n".join(offenders)
