@@ -1,15 +1,15 @@
 """Explicit transitions of the chain, in the manner of wagtail/actions/publish_revision.py: check() asks
 org.access and the preconditions, execute() makes the change and writes the event log; run() does both in one
-database transaction, so a refused step changes nothing."""
+database transaction, so a refused step changes nothing. Every state a step changes goes through
+org.states.move and the tables in archive/models.py, which check the state and the permission again under
+the row lock."""
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from org import access, auditlog
+from org import access, auditlog, states
 
-
-class ChainError(Exception):
-    """A step that is not possible now; the message says why, in words the user knows."""
+ChainError = states.Refused  # a step that is not possible now; the message says why, in words the user knows
 
 
 def require(actor, action, obj):

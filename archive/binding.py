@@ -9,9 +9,11 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from org import states
 from org.models import Hall
 from records.models import Category, Record
 
+from . import events
 from .base import ChainError, Transition, require
 from .models import VOLUME_SIZE, Volume, VolumeItem
 
@@ -54,7 +56,7 @@ class Bind(Transition):
         if bound:
             raise ChainError(_("Already bound in a volume, nothing was bound: %(list)s")
                              % {"list": ", ".join(f"{r}（{r.volume_item.volume}）" for r in bound[:10])})
-        not_here = [r for r in self.records if r.status != S.AT_HALL]
+        not_here = [r for r in self.records if not Record.moves.allows("bind", r.status)]
         if not_here:
             raise ChainError(_("Only files that passed the level-1 audit and were handed to the keeper can be bound;"
                                " nothing was bound. Not ready: %(list)s")
@@ -69,28 +71,31 @@ class Bind(Transition):
             volume = (Volume.objects.select_for_update()
                       .filter(hall=self.hall, category=category, year=year, month=month, status=V.OPEN)
                       .order_by("seq").first())
-            for record in records:
+            while records:
                 if volume is None:
                     volume = _new_volume(self.hall, category, year, month, self.actor)
-                    self.log("volume.open", volume, number=volume.number)
-                position = volume.items.count() + 1
-                VolumeItem.objects.create(volume=volume, record=record, position=position)
-                record.status = S.BOUND
-                record.save(update_fields=["status"])
-                if volume not in touched:
-                    touched.append(volume)
-                if position == VOLUME_SIZE:
-                    self._close(volume)
-                    volume = None
-        for volume in touched:
-            self.log("volume.bind", volume, records=list(volume.items.values_list("record_id", flat=True)),
-                     count=volume.items.count(), status=volume.status, **{"from": S.AT_HALL, "to": S.BOUND})
+                    self.log(events.VOLUME_OPEN, volume, number=volume.number)
+                room = VOLUME_SIZE - volume.items.count()
+                self._fill(volume, records[:room])
+                records = records[room:]
+                touched.append(volume)
+                volume = None  # full, if any files are left
         return touched
 
-    def _close(self, volume, reason=""):
-        volume.status, volume.closed_at, volume.holder = V.BOUND, timezone.now(), self.actor
-        volume.closed_short_reason, volume.bound_by = reason, self.actor
-        volume.save(update_fields=["status", "closed_at", "holder", "closed_short_reason", "bound_by"])
+    def _fill(self, volume, records):
+        """Put `records` into `volume` (in order) and move them to bound; the 30th closes the volume."""
+        start = volume.items.count()
+        for position, record in enumerate(records, start + 1):
+            VolumeItem.objects.create(volume=volume, record=record, position=position)
+        full = start + len(records) == VOLUME_SIZE
+        states.move(Record.objects.filter(pk__in=[r.pk for r in records]), "bind", self.actor, request=self.request,
+                    log_on=volume, along=[(volume, "close", self._closing())] if full else [], details={
+                        "records": list(volume.items.values_list("record_id", flat=True)),
+                        "count": start + len(records), "status": V.BOUND if full else V.OPEN})
+
+    def _closing(self, reason=""):
+        return {"closed_at": timezone.now(), "holder": self.actor, "closed_short_reason": reason,
+                "bound_by": self.actor}
 
 
 def month_end(year, month):
@@ -121,9 +126,9 @@ class CloseMonth(Bind):
 
     def execute(self):
         for volume in self.volumes:
-            self._close(volume, self.reason)
-            self.log("volume.close_short", volume, count=volume.items.count(), reason=self.reason,
-                     month=f"{self.year}-{self.month:02d}")
+            states.move(volume, "close_short", self.actor, request=self.request, **self._closing(self.reason),
+                        details={"count": volume.items.count(), "reason": self.reason,
+                                 "month": f"{self.year}-{self.month:02d}"})
         return self.volumes
 
 
@@ -143,7 +148,7 @@ class ReturnToLevel1(Transition):
     def check(self):
         super().check()
         self.volume = Volume.objects.select_for_update().get(pk=self.volume.pk)
-        if self.volume.status != V.BOUND:
+        if not Volume.moves.allows("return_to_level1", self.volume.status):
             raise ChainError(_("Only a bound volume with the keeper can go back to the level-1 auditor."))
         if not self.reason:
             raise ChainError(_("Give the reason for the return; it is written on the level-1 audit record."))
@@ -152,8 +157,8 @@ class ReturnToLevel1(Transition):
         from .models import HandoverForm, Level1Audit
 
         records = Record.objects.filter(volume_item__volume=self.volume)
-        forms = list(HandoverForm.objects.filter(kind=HandoverForm.Kind.CLERK_HALL, status="accepted",
-                                                 records__in=records).distinct())
+        forms = list(HandoverForm.objects.filter(kind=HandoverForm.Kind.CLERK_HALL,
+                                                 status=HandoverForm.Status.ACCEPTED, records__in=records).distinct())
         note = {"volume": self.volume.number, "reason": self.reason, "by": self.actor.username,
                 "at": timezone.now().isoformat()}
         for form in forms:
@@ -165,10 +170,9 @@ class ReturnToLevel1(Transition):
                 "v": self.volume.number, "r": self.reason}
             audit.save(update_fields=["notes"])
         auditor = forms[0].giver if forms else None
-        self.volume.status, self.volume.holder = V.RETURNED, auditor
-        self.volume.save(update_fields=["status", "holder"])
-        self.log("volume.return", self.volume, reason=self.reason, level="hall",
-                 to=auditor.username if auditor else "", forms=[f.pk for f in forms])
+        states.move(self.volume, "return_to_level1", self.actor, request=self.request, holder=auditor, details={
+            "reason": self.reason, "level": "hall", "to": auditor.username if auditor else "",
+            "forms": [f.pk for f in forms]})
         return self.volume
 
 
@@ -187,7 +191,7 @@ class FixReturned(Transition):
     def check(self):
         super().check()
         self.volume = Volume.objects.select_for_update().get(pk=self.volume.pk)
-        if self.volume.status != V.RETURNED:
+        if not Volume.moves.allows("fix", self.volume.status):
             raise ChainError(_("Volume %(v)s was not returned.") % {"v": self.volume})
         if not self.note:
             raise ChainError(_("Say what was fixed."))
@@ -200,7 +204,6 @@ class FixReturned(Transition):
         return [item.record for item in self.volume.items.select_related("record")]
 
     def execute(self):
-        self.volume.status, self.volume.holder = V.BOUND, self.actor
-        self.volume.save(update_fields=["status", "holder"])
-        self.log("volume.fix", self.volume, note=self.note, **{"from": V.RETURNED, "to": V.BOUND})
+        states.move(self.volume, "fix", self.actor, request=self.request, holder=self.actor,
+                    details={"note": self.note})
         return self.volume

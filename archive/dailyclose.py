@@ -1,6 +1,7 @@
 """Daily close (DOMAIN.md chain step 1): the clerk sorts the day's files into the three categories."""
 from django.utils.translation import gettext as _
 
+from org import states
 from records.models import Category, Record
 
 from .base import ChainError, Transition
@@ -28,7 +29,7 @@ class DailyClose(Transition):
     def check(self):
         super().check()
         records = list(day_records(self.hall, self.day, self.actor).select_for_update().order_by("pk"))
-        self.records = [r for r in records if r.status == S.OCR_DONE]
+        self.records = [r for r in records if Record.moves.allows("sort", r.status)]
         waiting = [r for r in records if r.status in (S.RECEIVED, S.OCR_QUEUED, S.OCR_RUNNING, S.OCR_FAILED)]
         if waiting:
             raise ChainError(_("%(n)d files of this day are not through OCR yet: %(list)s")
@@ -43,9 +44,9 @@ class DailyClose(Transition):
     def execute(self):
         counts = {c: 0 for c in Category.values}
         for record in self.records:
-            record.status, record.holder = S.SORTED, self.actor
-            record.save(update_fields=["status", "holder"])
             counts[record.category] += 1
-        self.log("dailyclose", self.hall, day=self.day, clerk=self.actor.username, counts=counts,
-                 records=[r.pk for r in self.records], to=S.SORTED)
+        ids = [r.pk for r in self.records]
+        states.move(Record.objects.filter(pk__in=ids), "sort", self.actor, request=self.request, log_on=self.hall,
+                    details={"day": self.day, "clerk": self.actor.username, "counts": counts, "records": ids},
+                    holder=self.actor)
         return counts

@@ -2,6 +2,7 @@
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import events
 from .base import ChainError, Transition, log
 from .models import ErrorEntry
 
@@ -11,7 +12,7 @@ def register(found_by, record, kind, level, description="", request=None):
         raise ChainError(_("Name the kind of error (e.g. missing signature, wrong ID copy)."))
     entry = ErrorEntry.objects.create(record=record, kind=kind.strip()[:60], description=description[:300],
                                       clerk=record.clerk, level=level, found_by=found_by)
-    log("error.register", found_by, entry.record, request, error=entry.pk, kind=entry.kind, level=level,
+    log(events.ERROR_REGISTER, found_by, entry.record, request, error=entry.pk, kind=entry.kind, level=level,
         clerk=record.clerk.username)
     return entry
 
@@ -37,7 +38,7 @@ class CorrectError(Transition):
     def execute(self):
         self.entry.corrected_at, self.entry.corrected_by = timezone.now(), self.actor
         self.entry.save(update_fields=["corrected_at", "corrected_by"])
-        self.log("error.correct", self.entry.record, error=self.entry.pk, kind=self.entry.kind)
+        self.log(events.ERROR_CORRECT, self.entry.record, error=self.entry.pk, kind=self.entry.kind)
         return self.entry
 
 

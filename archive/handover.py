@@ -6,14 +6,15 @@ from collections import Counter
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from org import states
 from org.models import Hall
 from records.models import Category, Record
 
-from . import signatures
+from . import events, signatures
 from .base import ChainError, Transition
 from .models import HandoverForm, Level1Audit, Volume
 
-K, F, S, V = HandoverForm.Kind, HandoverForm.Status, Record.Status, Volume.Status
+K, F, S = HandoverForm.Kind, HandoverForm.Status, Record.Status
 
 
 def _category_counts(records):
@@ -49,7 +50,7 @@ class Give(Transition):
 
     def finish(self, form):
         signatures.sign(self.actor, form, "giver", self.request)
-        self.log("handover.give", form, kind=self.kind, figures=form.figures, replaces=form.replaces_id)
+        self.log(events.HANDOVER_GIVE, form, kind=self.kind, figures=form.figures, replaces=form.replaces_id)
         return form
 
 
@@ -109,7 +110,7 @@ class GiveHallBranch(Give):
         if len({v.hall_id for v in self.volumes}) != 1:
             raise ChainError(_("One form carries the volumes of one hall."))
         for volume in self.volumes:
-            if volume.status != V.BOUND:
+            if not Volume.moves.allows("receive_at_branch", volume.status):
                 raise ChainError(_("Volume %(v)s is %(s)s: only bound volumes with the keeper can be handed over.")
                                  % {"v": volume, "s": volume.get_status_display()})
             if volume.forms.filter(status=F.GIVEN).exists():
@@ -146,7 +147,7 @@ class GiveBranchMarketing(Give):
         super().check()
         month = Volume.objects.select_for_update().filter(hall__branch=self.branch, year=self.year,
                                                            month=self.month)
-        unfinished = [v for v in month if v.status != V.L2_PASSED]
+        unfinished = [v for v in month if not Volume.moves.allows("receive_at_marketing", v.status)]
         if unfinished:
             raise ChainError(_("Not every volume of the month has passed the level-2 audit: %(list)s")
                              % {"list": ", ".join(f"{v}（{v.get_status_display()}）" for v in unfinished[:10])})
@@ -187,36 +188,33 @@ class _Answer(Transition):
     def check(self):
         super().check()
         self.form = HandoverForm.objects.select_for_update().get(pk=self.form.pk)
-        if self.form.status != F.GIVEN:
+        if not HandoverForm.moves.allows("receive", self.form.status):
             raise ChainError(_("This form was already %(s)s.") % {"s": self.form.get_status_display()})
         if self.form.giver_id == self.actor.pk:
             raise ChainError(_("The giver cannot also sign as receiver."))
 
-    def _move(self, record_status, volume_status, holder):
-        if self.form.kind == K.CLERK_HALL:
-            for record in self.form.records.select_for_update():
-                record.holder = holder
-                if record_status:
-                    record.status = record_status
-                record.save(update_fields=["status", "holder"])
-        else:
-            for volume in self.form.volumes.select_for_update():
-                volume.holder = holder
-                if volume_status:
-                    volume.status = volume_status
-                volume.save(update_fields=["status", "holder"])
+    def _carried(self):
+        """What is on the form: its files (clerk→hall) or its volumes."""
+        return self.form.records.all() if self.form.kind == K.CLERK_HALL else self.form.volumes.all()
+
+    def _answer(self, name, along, holder, changes, **details):
+        """The form's move; what is on it goes to `holder`, with the carried move `along` (a name) if any."""
+        if along is None:  # no state changes, only who holds the paper
+            for obj in self._carried().select_for_update():
+                obj.holder = holder
+                obj.save(update_fields=["holder"])
+        states.move(self.form, name, self.actor, request=self.request, receiver=self.actor, **changes,
+                    details={"kind": self.form.kind, **details},
+                    along=[(self._carried(), along, {"holder": holder})] if along else [])
 
 
 class Receive(_Answer):
-    NEXT = {K.CLERK_HALL: (S.AT_HALL, None), K.HALL_BRANCH: (None, V.AT_BRANCH),
-            K.BRANCH_MARKETING: (None, V.AT_MARKETING)}
+    NEXT = {K.CLERK_HALL: "receive_at_hall", K.HALL_BRANCH: "receive_at_branch",
+            K.BRANCH_MARKETING: "receive_at_marketing"}
 
     def execute(self):
-        self.form.receiver, self.form.status = self.actor, F.ACCEPTED
-        self.form.save(update_fields=["receiver", "status"])
         signatures.sign(self.actor, self.form, "receiver", self.request)
-        self._move(*self.NEXT[self.form.kind], holder=self.actor)
-        self.log("handover.receive", self.form, kind=self.form.kind, figures=self.form.figures)
+        self._answer("receive", self.NEXT[self.form.kind], self.actor, {}, figures=self.form.figures)
         return self.form
 
 
@@ -233,12 +231,10 @@ class Reject(_Answer):
         super().check()
 
     def execute(self):
-        self.form.receiver, self.form.status, self.form.reason = self.actor, F.REJECTED, self.reason
-        self.form.save(update_fields=["receiver", "status", "reason"])
         signatures.sign(self.actor, self.form, "rejection", self.request, reason=self.reason)
-        back = V.RETURNED if self.form.kind == K.HALL_BRANCH else None
-        self._move(None, back, holder=self.form.giver)
-        self.log("handover.return", self.form, kind=self.form.kind, reason=self.reason,
-                 to=self.form.giver.username, volumes=[v.number for v in self.form.volumes.all()],
-                 records=list(self.form.records.values_list("pk", flat=True)))
+        back = "reject_at_branch" if self.form.kind == K.HALL_BRANCH else None  # files keep l1_passed
+        self._answer("reject", back, self.form.giver, {"reason": self.reason}, reason=self.reason,
+                     to=self.form.giver.username,
+                     volumes=[v.number for v in self.form.volumes.all()],
+                     records=list(self.form.records.values_list("pk", flat=True)))
         return self.form

@@ -6,15 +6,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from org import states
 from records import reconcile
 from records.models import OperatorReport, Record, ReportRow
 
-from . import errors, signatures
+from . import errors, events, signatures
 from .base import ChainError, Transition, log, require
 from .models import AuditMark, ErrorEntry, Level1Audit
 
 S = Record.Status
-AUDITABLE = (S.SORTED, S.L1_PASSED, S.L1_ERROR)
+AUDITABLE = Record.moves["pass_level1"].sources  # sorted, l1_passed, l1_error
 
 
 @transaction.atomic
@@ -32,7 +33,7 @@ def open_audit(auditor, hall, day, report=None, request=None):
         audit.report = report
         audit.save(update_fields=["report"])
     if created or changed:
-        log("level1.open", auditor, audit, request, created=created, report=report.pk if report else None)
+        log(events.LEVEL1_OPEN, auditor, audit, request, created=created, report=report.pk if report else None)
     return audit
 
 
@@ -89,17 +90,14 @@ class Mark(Transition):
             raise ChainError(_("Name the kind of error (e.g. missing signature, wrong ID copy)."))
 
     def execute(self):
-        before = self.record.status
-        self.record.status = S.L1_PASSED if self.passed else S.L1_ERROR
-        self.record.holder = self.actor  # the auditor has the paper on the desk
-        self.record.save(update_fields=["status", "holder"])
         result = AuditMark.Result.PASSED if self.passed else AuditMark.Result.ERROR
         AuditMark.objects.update_or_create(audit=self.audit, record=self.record,
                                            defaults={"result": result, "note": self.note[:200]})
         if not self.passed:
             errors.register(self.actor, self.record, self.error_kind, ErrorEntry.Level.L1, self.note, self.request)
-        self.log("level1.mark", self.record, audit=self.audit.pk, result=result, note=self.note,
-                 **{"from": before, "to": self.record.status})
+        # the auditor has the paper on the desk
+        states.move(self.record, "pass_level1" if self.passed else "fail_level1", self.actor, request=self.request,
+                    details={"audit": self.audit.pk, "result": result, "note": self.note}, holder=self.actor)
         return self.record
 
 

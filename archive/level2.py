@@ -2,11 +2,11 @@
 the volume passes, or goes back whole to the hall, noted on the hall→branch form."""
 from django.utils.translation import gettext as _
 
-from . import errors, sampling, signatures
+from org import states
+
+from . import errors, events, sampling, signatures
 from .base import ChainError, Transition
 from .models import ErrorEntry, HandoverForm, Level2Audit, Volume
-
-V = Volume.Status
 
 
 class Start(Transition):
@@ -22,7 +22,7 @@ class Start(Transition):
     def check(self):
         super().check()
         self.volume = Volume.objects.select_for_update().get(pk=self.volume.pk)
-        if self.volume.status != V.AT_BRANCH:
+        if not Volume.moves.allows("pass_level2", self.volume.status):
             raise ChainError(_("Volume %(v)s is %(s)s: the level-2 audit starts once the branch has received it.")
                              % {"v": self.volume, "s": self.volume.get_status_display()})
 
@@ -34,7 +34,7 @@ class Start(Transition):
         seed = sampling.new_seed()
         sample = sampling.draw(ids, sampling.level2_size(len(ids), self.volume.category), seed)
         audit = Level2Audit.objects.create(volume=self.volume, auditor=self.actor, seed=seed, sample=sample)
-        self.log("level2.sample", self.volume, audit=audit.pk, seed=seed, size=len(sample), of=len(ids),
+        self.log(events.LEVEL2_SAMPLE, self.volume, audit=audit.pk, seed=seed, size=len(sample), of=len(ids),
                  category=self.volume.category, sample=sample)
         return audit
 
@@ -65,7 +65,7 @@ class Finding(Transition):
         self.audit.save(update_fields=["findings"])
         if not self.ok:
             errors.register(self.actor, self.record, self.error_kind, ErrorEntry.Level.L2, self.note, self.request)
-        self.log("level2.finding", self.record, audit=self.audit.pk, ok=self.ok, note=self.note)
+        self.log(events.LEVEL2_FINDING, self.record, audit=self.audit.pk, ok=self.ok, note=self.note)
         return self.audit
 
 
@@ -103,9 +103,7 @@ class Finish(Transition):
         self.audit.signed_at = signature.signed_at
         self.audit.save(update_fields=["signed_at"])
         if not self.failed:
-            volume.status = V.L2_PASSED
-            volume.save(update_fields=["status"])
-            self.log("level2.pass", volume, audit=self.audit.pk)
+            states.move(volume, "pass_level2", self.actor, request=self.request, details={"audit": self.audit.pk})
             return self.audit
         form = (volume.forms.filter(kind=HandoverForm.Kind.HALL_BRANCH, status=HandoverForm.Status.ACCEPTED)
                 .order_by("-created_at", "-id").first())
@@ -114,8 +112,6 @@ class Finish(Transition):
                                     "by": self.actor.username, "at": signature.signed_at.isoformat()}]
         form.has_returns = True
         form.save(update_fields=["notes", "has_returns"])
-        volume.status, volume.holder = V.RETURNED, keeper
-        volume.save(update_fields=["status", "holder"])
-        self.log("volume.return", volume, audit=self.audit.pk, reason=self.reason, to=keeper.username,
-                 form=form.pk, level="l2")
+        states.move(volume, "fail_level2", self.actor, request=self.request, holder=keeper, details={
+            "audit": self.audit.pk, "reason": self.reason, "to": keeper.username, "form": form.pk, "level": "l2"})
         return self.audit

@@ -5,7 +5,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from records.models import Category
+from org.states import Machine, Move
+from records.models import Category, Record
+
+from . import events
 
 USER = settings.AUTH_USER_MODEL
 VOLUME_SIZE = 30  # 每30份/本 (DOMAIN.md, enforced)
@@ -16,6 +19,20 @@ RECORD_STATE_LABELS = (_("Sorted at daily close"), _("Level-1 audit passed"), _(
                        _("With the hall records keeper"), _("Bound in a volume"), _("Destroyed"))
 
 
+R = Record.Status
+# The chain's moves of a customer file, added to its state table (records/models.py).
+Record.moves.add(
+    Move("sort", {R.OCR_DONE}, R.SORTED, "dailyclose.run", events.DAILY_CLOSE, note="archive/dailyclose.py"),
+    Move("pass_level1", {R.SORTED, R.L1_PASSED, R.L1_ERROR}, R.L1_PASSED, "audit.level1", events.LEVEL1_MARK,
+         note="archive/level1.py; an error passes once corrected"),
+    Move("fail_level1", {R.SORTED, R.L1_PASSED, R.L1_ERROR}, R.L1_ERROR, "audit.level1", events.LEVEL1_MARK),
+    Move("receive_at_hall", {R.L1_PASSED}, R.AT_HALL, "handover.clerk_hall.receive", events.HANDOVER_RECEIVE,
+         carried=True, note="the keeper signs the clerk→hall form"),
+    Move("bind", {R.AT_HALL}, R.BOUND, "volume.bind", events.VOLUME_BIND,
+         note="archive/binding.py; then it moves with its volume"),
+)
+
+
 class Volume(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Being bound")
@@ -24,6 +41,23 @@ class Volume(models.Model):
         L2_PASSED = "l2_passed", _("Level-2 audit passed")
         RETURNED = "returned", _("Returned to the hall")
         AT_MARKETING = "at_marketing", _("With the marketing department")
+
+    moves = Machine(Status, [
+        Move("close", {Status.OPEN}, Status.BOUND, "volume.bind", events.VOLUME_BIND, carried=True,
+             note="the 30th file is bound"),
+        Move("close_short", {Status.OPEN}, Status.BOUND, "volume.close_short", events.VOLUME_CLOSE_SHORT,
+             note="month close"),
+        Move("return_to_level1", {Status.BOUND}, Status.RETURNED, "volume.return_to_level1", events.VOLUME_RETURN),
+        Move("fix", {Status.RETURNED}, Status.BOUND, "volume.fix", events.VOLUME_FIX),
+        Move("receive_at_branch", {Status.BOUND}, Status.AT_BRANCH, "handover.hall_branch.receive",
+             events.HANDOVER_RECEIVE, carried=True),
+        Move("reject_at_branch", {Status.BOUND}, Status.RETURNED, "handover.hall_branch.receive",
+             events.HANDOVER_RETURN, carried=True),
+        Move("pass_level2", {Status.AT_BRANCH}, Status.L2_PASSED, "audit.level2", events.LEVEL2_PASS),
+        Move("fail_level2", {Status.AT_BRANCH}, Status.RETURNED, "audit.level2", events.VOLUME_RETURN),
+        Move("receive_at_marketing", {Status.L2_PASSED}, Status.AT_MARKETING, "handover.branch_marketing.receive",
+             events.HANDOVER_RECEIVE, carried=True),
+    ])
 
     hall = models.ForeignKey("org.Hall", on_delete=models.PROTECT, related_name="volumes", verbose_name=_("Hall"))
     category = models.CharField(_("Category"), max_length=20, choices=Category.choices)
@@ -147,6 +181,12 @@ class HandoverForm(models.Model):
         GIVEN = "given", _("Signed by the giver, waiting for the receiver")
         ACCEPTED = "accepted", _("Received and signed")
         REJECTED = "rejected", _("Rejected")
+
+    moves = Machine(Status, [
+        Move("receive", {Status.GIVEN}, Status.ACCEPTED, "handover.{kind}.receive", events.HANDOVER_RECEIVE),
+        Move("reject", {Status.GIVEN}, Status.REJECTED, "handover.{kind}.receive", events.HANDOVER_RETURN,
+             note="everything on the form goes back to the giver"),
+    ])
 
     kind = models.CharField(_("Form"), max_length=20, choices=Kind.choices)
     hall = models.ForeignKey("org.Hall", null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("Hall"))

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from org.models import Hall
 from records.models import Category, Record, ReportRow
 
-from . import sampling
+from . import events, sampling
 from .base import ChainError, Transition
 from .models import HandoverForm, MarketingCheck, Volume
 
@@ -80,7 +80,7 @@ class MonthlyCheck(Transition):
         check = MarketingCheck.objects.create(kind=MarketingCheck.Kind.MONTHLY, branch=self.form.branch,
                                               form=self.form, year=self.form.year, period=self.form.month,
                                               checker=self.actor, differences=found)
-        self.log("marketing.check", self.form, check=check.pk, differences=len(found))
+        self.log(events.MARKETING_CHECK, self.form, check=check.pk, differences=len(found))
         return check
 
 
@@ -112,6 +112,6 @@ class ProcessCheck(Transition):
         sample = sampling.draw(self.ids, sampling.at_least(sampling.PROCESS_AGREEMENTS, len(self.ids)), seed)
         check = MarketingCheck.objects.create(kind=MarketingCheck.Kind.PROCESS, branch=self.branch, year=self.year,
                                               period=self.quarter, checker=self.actor, seed=seed, sample=sample)
-        self.log("marketing.process_check", self.branch, check=check.pk, seed=seed, size=len(sample),
+        self.log(events.MARKETING_PROCESS_CHECK, self.branch, check=check.pk, seed=seed, size=len(sample),
                  of=len(self.ids), sample=sample)
         return check

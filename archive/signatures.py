@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from org import lockout
 
+from . import events
 from .base import ChainError, log
 from .models import DestructionList, HandoverForm, Level1Audit, Level2Audit, Signature
 
@@ -90,7 +91,7 @@ def sign(user, doc, slot, request=None, **details):
         raise ChainError(_("This document already carries that signature; it cannot be signed twice."))
     digest = content_sha256(doc)
     now = timezone.now()
-    event = log("signature", user, doc, request, document=kind, slot=slot, sha256=digest,
+    event = log(events.SIGNATURE, user, doc, request, document=kind, slot=slot, sha256=digest,
                 signed_at=now.isoformat(), **details)
     try:
         with transaction.atomic():

@@ -22,7 +22,7 @@ from org.models import Branch, Hall
 from records.intake import tmp_dir
 from records.models import Record
 
-from . import dashboard, dailyclose, errors, handover, level1, level2, monthly, printing
+from . import dailyclose, dashboard, errors, events, handover, level1, level2, monthly, printing
 from .base import ChainError
 from .binding import Bind, CloseMonth, FixReturned, ReturnToLevel1
 from .models import ErrorEntry, HandoverForm, Level1Audit, Level2Audit, Volume
@@ -391,7 +391,7 @@ def volume_pdf(request, pk):
         messages.error(request, str(exc))
         return redirect("archive_admin:volume", pk=volume.pk)
     records = list(volume.items.order_by("position").values_list("record_id", flat=True))
-    auditlog.record("volume.download", actor=request.user, obj=volume, request=request,  # the scans show ID numbers
+    auditlog.record(events.VOLUME_DOWNLOAD, actor=request.user, obj=volume, request=request,  # the scans show ID numbers
                     details={"file": "volume_pdf", "records": records})
     spool.seek(0)
     return FileResponse(spool, content_type="application/pdf", as_attachment=False, filename=f"{volume.number}.pdf")

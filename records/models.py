@@ -8,7 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from org.pii import EncryptedIDField, lookup_hash, mask
+from org.states import Machine, Move
 
+from . import events
 from .storage import access_copy_name, customer_files, master_name
 
 
@@ -54,6 +56,19 @@ class Record(models.Model):
         BOUND = "bound", _("Bound in a volume")
         # the end of its life (archive/destruction.py): only the stub is left
         DESTROYED = "destroyed", _("Destroyed")
+
+    # The allowed moves of `status` (org.states.move makes them); the chain's moves are added by
+    # archive/models.py. records/transitions.py's docstring shows the whole table.
+    moves = Machine(Status, [
+        Move("queue_ocr", {Status.RECEIVED}, Status.OCR_QUEUED, "record.create", events.OCR_QUEUE),
+        Move("retry_ocr", {Status.OCR_FAILED, Status.OCR_DONE}, Status.OCR_QUEUED, "record.retry", events.OCR_RETRY),
+        Move("start_ocr", {Status.OCR_QUEUED, Status.OCR_RUNNING}, Status.OCR_RUNNING, None, events.OCR_START,
+             note="a worker claims it (a running one once its lease ran out)"),
+        Move("finish_ocr", {Status.OCR_RUNNING}, Status.OCR_DONE, None, events.OCR_DONE),
+        Move("fail_ocr", {Status.OCR_RUNNING, Status.OCR_QUEUED}, Status.OCR_FAILED, None, events.OCR_FAILED),
+        Move("requeue_ocr", {Status.OCR_RUNNING}, Status.OCR_QUEUED, None, events.OCR_REQUEUE,
+             note="a transient fault, or its lease ran out (lease.py)"),
+    ])
 
     class IdType(models.TextChoices):
         RESIDENT = "resident_id", _("Resident ID card")
@@ -249,6 +264,21 @@ class ReportImport(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+
+    moves = Machine(Status, [
+        Move("start", {Status.QUEUED}, Status.RUNNING, None, events.REPORT_IMPORT_START),
+        # RUNNING or QUEUED: a job queued again by the reaper but not started by anyone is still its worker's
+        # to end (records/reportjobs.py _finish, records/reportlease.py)
+        Move("finish", {Status.RUNNING, Status.QUEUED}, Status.DONE, None, events.REPORT_IMPORT_DONE),
+        Move("refuse", {Status.RUNNING, Status.QUEUED}, Status.FAILED, None, events.REPORT_IMPORT_REFUSED,
+             note="the report has problems (by line and column)"),
+        Move("fail", {Status.RUNNING, Status.QUEUED}, Status.FAILED, None, events.REPORT_IMPORT_FAILED,
+             note="an internal error"),
+        Move("requeue", {Status.RUNNING}, Status.QUEUED, None, events.REPORT_IMPORT_REQUEUED,
+             note="its worker stopped renewing the lease (records/reportlease.py)"),
+        Move("abandon", {Status.RUNNING}, Status.FAILED, None, events.REPORT_IMPORT_ABANDONED,
+             note="its worker stopped on every attempt"),
+    ])
 
     source_name = models.CharField(_("File"), max_length=255)
     upload = models.FileField(upload_to=report_upload_name, storage=customer_files, max_length=255, blank=True)

@@ -32,6 +32,7 @@ from org import access, auditlog
 from org.models import Hall
 from org.pii import encrypt, lookup_hash, mask, normalise_id
 
+from . import events
 from .models import OperatorReport, Record, ReportRow
 
 HEADER = ["受理编号", "受理时间", "营业厅编码", "营业员工号", "业务类型", "服务号码", "客户姓名", "证件类型", "证件号码"]
@@ -368,7 +369,7 @@ def import_report(actor, data, source_name, request=None, progress=None):
             report = OperatorReport.objects.create(source_name=source_name[:255], sha256=digest,
                                                    imported_by=actor, row_count=len(rows))
             _insert_rows(report, rows)
-            auditlog.record("report.import", actor=actor, obj=report, request=request,
+            auditlog.record(events.REPORT_IMPORT, actor=actor, obj=report, request=request,
                             details={"rows": len(rows), "file": source_name, "sha256": digest})
     except IntegrityError:  # the same file imported meanwhile (sha256 is unique)
         existing = OperatorReport.objects.filter(sha256=digest).first()

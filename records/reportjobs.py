@@ -16,9 +16,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from org import access, auditlog
+from org import access, auditlog, states
 
-from . import lease, reconcile
+from . import events, lease, reconcile
 from .models import OperatorReport, ReportImport
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def queue(user, upload, request=None):
     try:
         with transaction.atomic():
             job.save()
-            auditlog.record("report.import_queued", actor=user, obj=job, request=request,
+            auditlog.record(events.REPORT_IMPORT_QUEUED, actor=user, obj=job, request=request,
                             details={"file": job.source_name, "bytes": size})
             transaction.on_commit(lambda: import_report_job.enqueue(job.pk))
     except BaseException:
@@ -58,9 +58,10 @@ def run(job_id):
     status (None when it was not this worker's to run, or was taken over meanwhile)."""
     from .reportlease import JobLease
 
-    if not ReportImport.objects.filter(pk=job_id, status=ReportImport.Status.QUEUED).update(
-            status=ReportImport.Status.RUNNING, stage="reading", rows_done=0, attempts=F("attempts") + 1,
-            heartbeat=timezone.now()):
+    try:
+        states.move(ReportImport(pk=job_id), "start", stage="reading", rows_done=0, attempts=F("attempts") + 1,
+                    heartbeat=timezone.now())
+    except states.Refused:
         return None  # already taken, or gone
     job = ReportImport.objects.select_related("uploaded_by").get(pk=job_id)
     with JobLease(job.pk, job.attempts):
@@ -80,17 +81,16 @@ def run(job_id):
             return None
         except (reconcile.ReportError, PermissionDenied) as exc:
             problems = exc.problems if isinstance(exc, reconcile.ReportError) else [str(exc)]
-            if not _finish(job, ReportImport.Status.FAILED, problems=problems):
+            if not _finish(job, "refuse", actor=job.uploaded_by,
+                           details={"file": job.source_name, "problems": len(problems)}, problems=problems):
                 return None
-            auditlog.record("report.import_refused", actor=job.uploaded_by, obj=job,
-                            details={"file": job.source_name, "problems": len(problems)})
         except Exception:
             log.exception("report import job %s failed", job_id)
-            _finish(job, ReportImport.Status.FAILED, problems=["导入时发生内部错误，未保存任何数据：请重新上传，"
+            _finish(job, "fail", problems=["导入时发生内部错误，未保存任何数据：请重新上传，"
                                                                "如仍失败请联系系统管理员"])
             raise
         else:
-            if not _finish(job, ReportImport.Status.DONE, report=report, rows_done=report.row_count,
+            if not _finish(job, "finish", report=report, rows_done=report.row_count,
                            rows_total=report.row_count):
                 return None
     return job.status
@@ -106,11 +106,11 @@ def _imported_before(job, data):
                                          imported_at__gte=job.created_at).first()
 
 
-def _finish(job, status, **fields):
-    """End the job if it is still this worker's (its token): the uploaded file deleted, then the outcome.
-    A job queued again meanwhile but not started by anyone (the lease ran out while SQLite, a single writer,
-    kept the heartbeat from being written during the save) is still this worker's to end. False when another
-    worker started it meanwhile (then this one touches nothing)."""
+def _finish(job, move, actor=None, details=None, **fields):
+    """End the job by `move` if it is still this worker's (its token): the uploaded file deleted, then the
+    outcome. A job queued again meanwhile but not started by anyone (the lease ran out while SQLite, a single
+    writer, kept the heartbeat from being written during the save) is still this worker's to end. False when
+    another worker started it meanwhile (then this one touches nothing)."""
     mine = ReportImport.objects.filter(pk=job.pk, attempts=job.attempts,
                                        status__in=[ReportImport.Status.RUNNING, ReportImport.Status.QUEUED])
     if not mine.exists():
@@ -121,6 +121,12 @@ def _finish(job, status, **fields):
             job.upload.storage.delete(name)  # the uploaded file shows ID numbers: not kept once read
         except Exception:  # the job's answer matters more; a leftover is logged for the administrator
             log.exception("could not delete the uploaded report %s", name)
-    for key, value in {"status": status, "stage": "", "upload": "", "finished_at": timezone.now(), **fields}.items():
-        setattr(job, key, value)
-    return bool(mine.update(status=status, stage="", upload="", finished_at=job.finished_at, **fields))
+    try:
+        moved = states.move(mine, move, actor, details=details, log_on=job, stage="", upload="",
+                            finished_at=timezone.now(), **fields)
+    except states.Refused:
+        return False
+    if not moved:
+        return False
+    job.refresh_from_db()
+    return True

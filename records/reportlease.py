@@ -19,14 +19,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from org import auditlog
+from org import states
 
-from . import lease
+from . import events, lease
 from .models import ReportImport
 
 log = logging.getLogger(__name__)
-REQUEUED = "report.import_requeue"
-ABANDONED = "report.import_abandoned"
+REQUEUED = events.REPORT_IMPORT_REQUEUED
+ABANDONED = events.REPORT_IMPORT_ABANDONED
 ABANDONED_TEXT = ("导入进程已 {attempts} 次在导入该文件时意外中断，已停止重试，未保存任何数据：请检查文件后重新上传，"
                   "如仍失败请联系系统管理员")
 
@@ -64,15 +64,13 @@ def reclaim_expired(seconds=None):
             details = {"file": job.source_name, "attempts": job.attempts, "reason": f"no heartbeat for {seconds:g} s"}
             if job.attempts >= max_attempts():
                 problem = ABANDONED_TEXT.format(attempts=job.attempts)
-                if not same.update(status=ReportImport.Status.FAILED, stage="", upload="", problems=[problem],
-                                   finished_at=timezone.now()):
+                if not states.move(same, "abandon", details=details, log_on=job, stage="", upload="",
+                                   problems=[problem], finished_at=timezone.now()):
                     continue
-                auditlog.record(ABANDONED, actor=None, obj=job, details=details)
                 abandoned.append(job)
                 continue
-            if not same.update(status=ReportImport.Status.QUEUED, stage="", rows_done=0, heartbeat=None):
+            if not states.move(same, "requeue", details=details, log_on=job, stage="", rows_done=0, heartbeat=None):
                 continue
-            auditlog.record(REQUEUED, actor=None, obj=job, details=details)
             import_report_job.enqueue(pk)
         taken.append(pk)
     for job in abandoned:  # storage I/O after the transaction

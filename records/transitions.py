@@ -1,31 +1,48 @@
-"""State changes of a record. Each checks permission (org.access) where a person acts, refuses a move from
-the wrong state, and writes the event log in the same transaction.
+"""The customer file's steps of its own (receipt, OCR, key fields). Each state change is a declared move of
+the record's state table, made by org.states.move: it locks the row, refuses a move from the wrong state,
+checks permission (org.access) where a person acts, and writes the event log in the same transaction.
 
-received → ocr_queued → ocr_running → ocr_done | ocr_failed;  ocr_failed / ocr_done → ocr_queued (retry);
-ocr_running → ocr_queued (requeue: a transient fault, or the worker's lease ran out; records/ocr.py)
+The table (records/models.py, with the audit and handover chain's moves added by archive/models.py), as
+`python manage.py state_tables records.Record` prints it (tests/test_state_tables.py keeps this copy true):
 
-The audit and handover chain continues the machine in archive/ (each step a transition there):
-ocr_done → sorted (archive.dailyclose) → l1_passed | l1_error (archive.level1; l1_error → l1_passed once its
-errors are corrected) → at_hall (archive.handover, keeper signs the clerk→hall form; a rejection keeps
-l1_passed) → bound (archive.binding). From then on the record moves with its volume (archive.models.Volume).
+    queue_ocr: received → ocr_queued
+        by record.create; logs record.ocr_queue
+    retry_ocr: ocr_done | ocr_failed → ocr_queued
+        by record.retry; logs record.ocr_retry
+    start_ocr: ocr_queued | ocr_running → ocr_running
+        by the system; logs record.ocr_start — a worker claims it (a running one once its lease ran out)
+    finish_ocr: ocr_running → ocr_done
+        by the system; logs record.ocr_done
+    fail_ocr: ocr_queued | ocr_running → ocr_failed
+        by the system; logs record.ocr_failed
+    requeue_ocr: ocr_running → ocr_queued
+        by the system; logs record.ocr_requeue — a transient fault, or its lease ran out (lease.py)
+    sort: ocr_done → sorted
+        by dailyclose.run; logs dailyclose — archive/dailyclose.py
+    pass_level1: sorted | l1_passed | l1_error → l1_passed
+        by audit.level1; logs level1.mark — archive/level1.py; an error passes once corrected
+    fail_level1: sorted | l1_passed | l1_error → l1_error
+        by audit.level1; logs level1.mark
+    receive_at_hall: l1_passed → at_hall
+        carried, by handover.clerk_hall.receive; logs handover.receive — the keeper signs the clerk→hall form
+    bind: at_hall → bound
+        by volume.bind; logs volume.bind — archive/binding.py; then it moves with its volume
+
+From `bound` on, the file moves with its volume (archive.models.Volume's table).
 """
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from org import access, auditlog
+from org import access, auditlog, states
 from org.pii import mask
 
-from . import keyfields
+from . import events, keyfields
 from .models import BusinessType, Record
 
 S = Record.Status
-WORKER = "worker"
-
-
-class TransitionError(Exception):
-    pass
+TransitionError = states.Refused  # a step not possible now (a refused move or bad input); says why
 
 
 def _require(actor, action, obj):
@@ -33,34 +50,12 @@ def _require(actor, action, obj):
         raise PermissionDenied(_("You may not do this to customer file #%(id)s") % {"id": getattr(obj, "pk", "")})
 
 
-def _move(record, allowed, to, action, actor=None, details=None, request=None, guard=None, **changes):
-    """Lock the row, check the state (and `guard(locked)`, which raises TransitionError to refuse), apply
-    the change and log it."""
-    with transaction.atomic():
-        locked = Record.objects.select_for_update().get(pk=record.pk)
-        if locked.status not in allowed:
-            raise TransitionError(_("Customer file #%(id)d is %(status)s; this step is not possible now")
-                                  % {"id": locked.pk, "status": locked.get_status_display()})
-        if guard:
-            guard(locked)
-        before = locked.status
-        locked.status = to
-        for name, value in changes.items():
-            setattr(locked, name, value)
-        locked.save()
-        auditlog.record(action, actor=actor, actor_name=None if actor else WORKER, obj=locked, request=request,
-                        details={"from": before, "to": to, **(details or {})})
-    for name in ["status", *changes]:
-        setattr(record, name, getattr(locked, name))
-    return locked
-
-
 @transaction.atomic
 def receive(actor, *, hall, clerk, channel, category="", business_date, page_count, source, request=None):
     _require(actor, "record.create", hall)
     record = Record.objects.create(hall=hall, clerk=clerk, channel=channel, category=category or "",
-                                   business_date=business_date, page_count=page_count, status=S.RECEIVED)
-    auditlog.record("record.receive", actor=actor, obj=record, request=request,
+                                   business_date=business_date, page_count=page_count)  # received
+    auditlog.record(events.RECORD_RECEIVE, actor=actor, obj=record, request=request,
                     details={"hall": hall.code, "clerk": clerk.username, "channel": channel, **source})
     return record
 
@@ -72,7 +67,7 @@ def create_record(actor, *, hall, request=None, **fields):
     record = Record(hall=hall, channel=Record.Channel.MANUAL, **fields)
     record.full_clean()
     record.save()
-    auditlog.record("record.create", actor=actor, obj=record, request=request,
+    auditlog.record(events.RECORD_CREATE, actor=actor, obj=record, request=request,
                     details={"hall": hall.code, "transaction_no": record.transaction_no, "status": record.status})
     return record
 
@@ -80,7 +75,7 @@ def create_record(actor, *, hall, request=None, **fields):
 def queue_ocr(actor, record, request=None):
     from .tasks import ocr_record
 
-    locked = _move(record, {S.RECEIVED}, S.OCR_QUEUED, "record.ocr_queue", actor=actor, request=request)
+    locked = states.move(record, "queue_ocr", actor, request=request)
     transaction.on_commit(lambda: ocr_record.enqueue(locked.pk))
     return locked
 
@@ -90,8 +85,7 @@ def retry_ocr(actor, record, request=None):
     from .tasks import ocr_record
 
     _require(actor, "record.retry", record)
-    locked = _move(record, {S.OCR_FAILED, S.OCR_DONE}, S.OCR_QUEUED, "record.ocr_retry", actor=actor,
-                   request=request, ocr_error="")
+    locked = states.move(record, "retry_ocr", actor, request=request, ocr_error="")
     transaction.on_commit(lambda: ocr_record.enqueue(locked.pk))
     return locked
 
@@ -118,19 +112,17 @@ def start_ocr(record, expired_before=None):
     """Claim the file: a queued one, or a running one whose worker's lease ran out before `expired_before`.
     The attempt number it gets is the worker's lease token (records/ocr.py)."""
     locked = Record.objects.only("ocr_attempts").get(pk=record.pk)
-    return _move(record, {S.OCR_QUEUED, S.OCR_RUNNING}, S.OCR_RUNNING, "record.ocr_start",
-                 details={"attempt": locked.ocr_attempts + 1}, guard=_lease_free(expired_before or timezone.now()),
-                 ocr_attempts=locked.ocr_attempts + 1, ocr_heartbeat=timezone.now())
+    return states.move(record, "start_ocr", details={"attempt": locked.ocr_attempts + 1},
+                       guard=_lease_free(expired_before or timezone.now()),
+                       ocr_attempts=locked.ocr_attempts + 1, ocr_heartbeat=timezone.now())
 
 
 def finish_ocr(record, details, attempt=None):
-    return _move(record, {S.OCR_RUNNING}, S.OCR_DONE, "record.ocr_done", details=details, ocr_error="",
-                 guard=_holder(attempt))
+    return states.move(record, "finish_ocr", details=details, ocr_error="", guard=_holder(attempt))
 
 
 def fail_ocr(record, reason, attempt=None):
-    return _move(record, {S.OCR_RUNNING, S.OCR_QUEUED}, S.OCR_FAILED, "record.ocr_failed",
-                 details={"reason": reason}, ocr_error=reason, guard=_holder(attempt))
+    return states.move(record, "fail_ocr", details={"reason": reason}, ocr_error=reason, guard=_holder(attempt))
 
 
 def requeue_ocr(record, reason, attempt=None, expired_before=None):
@@ -140,8 +132,7 @@ def requeue_ocr(record, reason, attempt=None, expired_before=None):
         _holder(attempt)(locked)
         if expired_before is not None:
             _lease_free(expired_before)(locked)
-    return _move(record, {S.OCR_RUNNING}, S.OCR_QUEUED, "record.ocr_requeue", details={"reason": reason},
-                 guard=guard)
+    return states.move(record, "requeue_ocr", details={"reason": reason}, guard=guard)
 
 
 # --- key fields ------------------------------------------------------------------------------------
@@ -205,6 +196,6 @@ def correct_field(actor, record, name, value, request=None):
                         "corrected_by": actor.get_username(), "corrected_at": timezone.now().isoformat()}
         locked.fields = fields
         locked.save()
-        auditlog.record("record.correct_field", actor=actor, obj=locked, request=request,
+        auditlog.record(events.RECORD_CORRECT_FIELD, actor=actor, obj=locked, request=request,
                         details={"field": name, "old": _public(name, str(old or "")), "new": _public(name, value)})
     return locked

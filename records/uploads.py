@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 from org import access, auditlog
 
+from . import events
+
 FORM_MARGIN = 64 * 1024  # room for the form fields and multipart boundaries beside the file
 
 
@@ -83,7 +85,7 @@ def refusal(request):
 
 def duplicate_answer(user, name, existing, message, request=None):
     """(message, existing record or None) for the sender of a file that `existing` already holds."""
-    auditlog.record("record.duplicate_refused", actor=user, obj=existing, request=request,
+    auditlog.record(events.RECORD_DUPLICATE_REFUSED, actor=user, obj=existing, request=request,
                     details={"file": name})
     if access.can(user, "record.view", existing):
         return message, existing

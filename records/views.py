@@ -26,7 +26,7 @@ from org.admin_scope import ScopedIndexView, ScopedInspectView, ScopedViewSetMix
 from org.models import Hall, RoleAssignment
 from org.roles import Role
 
-from . import batch, intake, keyfields, reconcile, reportjobs, reportlease, separator, transitions, uploads
+from . import batch, events, intake, keyfields, reconcile, reportjobs, reportlease, separator, transitions, uploads
 from .models import Category, Record, Scan
 
 FIELD_LABELS = {
@@ -165,7 +165,7 @@ def correct(request, pk):
 def _download(request, record, fieldfile, what):
     if not fieldfile:
         raise Http404
-    auditlog.record("record.download", actor=request.user, obj=record, request=request,
+    auditlog.record(events.RECORD_DOWNLOAD, actor=request.user, obj=record, request=request,
                     details={"file": what, "name": fieldfile.name})
     return FileResponse(fieldfile.open("rb"), as_attachment=True, filename=fieldfile.name.rsplit("/", 1)[-1])
 

@@ -3,6 +3,7 @@ inside it), so the index learns of every change even while Elasticsearch is down
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from org import states
 from records.models import Page, Record
 
 from . import outbox
@@ -12,6 +13,12 @@ from . import outbox
 def record_saved(sender, instance, raw=False, **kwargs):
     if not raw:
         outbox.enqueue("record", instance.pk)
+
+
+@receiver(states.moved, sender=Record, dispatch_uid="search-record-moved")
+def records_moved(sender, pks, **kwargs):
+    """A state move writes with one UPDATE (no post_save): its rows are queued here, in the same go."""
+    outbox.enqueue_many("record", pks)
 
 
 @receiver(post_delete, sender=Record, dispatch_uid="search-record-delete")
@@ -48,3 +55,8 @@ def volume_saved(sender, instance, created=False, raw=False, **kwargs):
         return
     for record_id in VolumeItem.objects.filter(volume=instance).values_list("record_id", flat=True):
         outbox.enqueue("record", record_id)
+
+
+@receiver(states.moved, sender=Volume, dispatch_uid="search-volume-moved")
+def volumes_moved(sender, pks, **kwargs):
+    outbox.enqueue_many("record", VolumeItem.objects.filter(volume_id__in=pks).values_list("record_id", flat=True))

@@ -1,0 +1,23 @@
+"""The event-log names of the audit and handover chain (org.auditlog). The values are stored in the
+hash-chained log, so they never change; code names them only through these constants."""
+
+DAILY_CLOSE = "dailyclose"
+LEVEL1_OPEN = "level1.open"
+LEVEL1_MARK = "level1.mark"
+ERROR_REGISTER = "error.register"
+ERROR_CORRECT = "error.correct"
+HANDOVER_GIVE = "handover.give"
+HANDOVER_RECEIVE = "handover.receive"
+HANDOVER_RETURN = "handover.return"  # a form rejected: everything on it goes back to the giver
+SIGNATURE = "signature"
+VOLUME_OPEN = "volume.open"
+VOLUME_BIND = "volume.bind"
+VOLUME_CLOSE_SHORT = "volume.close_short"
+VOLUME_RETURN = "volume.return"  # a volume back to the hall (from the keeper's check or the level-2 audit)
+VOLUME_FIX = "volume.fix"
+VOLUME_DOWNLOAD = "volume.download"
+LEVEL2_SAMPLE = "level2.sample"
+LEVEL2_FINDING = "level2.finding"
+LEVEL2_PASS = "level2.pass"
+MARKETING_CHECK = "marketing.check"
+MARKETING_PROCESS_CHECK = "marketing.process_check"

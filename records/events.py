@@ -1,0 +1,25 @@
+"""The event-log names this app writes (org.auditlog). The values are stored in the hash-chained log, so
+they never change; code names them only through these constants."""
+
+# customer files
+RECORD_RECEIVE = "record.receive"
+RECORD_CREATE = "record.create"
+RECORD_CORRECT_FIELD = "record.correct_field"
+RECORD_DOWNLOAD = "record.download"
+RECORD_DUPLICATE_REFUSED = "record.duplicate_refused"
+# the OCR part of the record's state table (records/models.py)
+OCR_QUEUE = "record.ocr_queue"
+OCR_RETRY = "record.ocr_retry"
+OCR_START = "record.ocr_start"
+OCR_DONE = "record.ocr_done"
+OCR_FAILED = "record.ocr_failed"
+OCR_REQUEUE = "record.ocr_requeue"
+# the clerk operation report and its background import (records/reportjobs.py)
+REPORT_IMPORT = "report.import"
+REPORT_IMPORT_QUEUED = "report.import_queued"
+REPORT_IMPORT_START = "report.import_start"
+REPORT_IMPORT_DONE = "report.import_done"
+REPORT_IMPORT_REFUSED = "report.import_refused"
+REPORT_IMPORT_FAILED = "report.import_failed"
+REPORT_IMPORT_REQUEUED = "report.import_requeue"
+REPORT_IMPORT_ABANDONED = "report.import_abandoned"
