@@ -29,35 +29,31 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from org import access
+from org import access, states
 from records.models import Record
 from records.storage import customer_files, piece_name
 from search import outbox
 
-from . import holds, retention, signatures
+from . import events, holds, retention, signatures
 from .base import ChainError, Transition, log
 from .models import DestructionItem, DestructionList, VolumeItem
 
-EVENT_DRAWN = "destruction.draw"
-EVENT_APPRAISED = "destruction.appraise"
-EVENT_APPROVED = "destruction.approve"
-EVENT_EXECUTED = "destruction.execute"
-EVENT_FILE_DESTROYED = "destruction.file"
-EVENT_WITNESSED = "destruction.witness"
-EVENT_STORAGE = "destruction.storage"
+EVENT_DRAWN = events.DESTRUCTION_DRAW
+EVENT_APPRAISED = events.DESTRUCTION_APPRAISE
+EVENT_APPROVED = events.DESTRUCTION_APPROVE
+EVENT_EXECUTED = events.DESTRUCTION_EXECUTE
+EVENT_FILE_DESTROYED = events.DESTRUCTION_FILE
+EVENT_WITNESSED = events.DESTRUCTION_WITNESS
+EVENT_STORAGE = events.DESTRUCTION_STORAGE
 L, D = DestructionList.Status, DestructionItem.Decision
 
 
 # --- the record's state ------------------------------------------------------------------------------
-# THE ONE PLACE a record becomes 已销毁. When the declared state table (branch states14) is merged, route
-# this through its move(): from any stored state to Record.Status.DESTROYED, action destruction.execute,
-# event EVENT_FILE_DESTROYED.
 def set_destroyed(record, actor, request=None, **details):
-    before = record.status
-    record.status = Record.Status.DESTROYED
-    record.save(update_fields=["status", "customer_name", "service_number", "id_number", "id_number_hash", "fields",
-                               "access_copy", "ocr_error"])
-    log(EVENT_FILE_DESTROYED, actor, record, request, before=before, after=record.status, **details)
+    """The file becomes its stub (Record.moves "destroy", declared in archive/models.py): its personal data
+    emptied in the same UPDATE as the state, one event-log row."""
+    states.move(record, "destroy", actor, request=request, details=details, customer_name="",
+                service_number="", id_number="", id_number_hash="", fields={}, access_copy="", ocr_error="")
 
 
 class Draw(Transition):
@@ -161,11 +157,10 @@ class Approve(_OnList):
             raise ChainError(_("Every file on the list must be appraised before the approval."))
 
     def execute(self):
-        self.lst.status, self.lst.approved_by = L.APPROVED, self.actor
-        self.lst.save(update_fields=["status", "approved_by"])
+        states.move(self.lst, "approve", self.actor, request=self.request, approved_by=self.actor,
+                    details={"destroy": self.lst.items.filter(decision=D.DESTROY).count(),
+                             "keep": self.lst.items.filter(decision=D.KEEP).count()})
         signatures.sign(self.actor, self.lst, "approver", self.request)
-        self.log(EVENT_APPROVED, self.lst, destroy=self.lst.items.filter(decision=D.DESTROY).count(),
-                 keep=self.lst.items.filter(decision=D.KEEP).count())
         return self.lst
 
 
@@ -232,16 +227,15 @@ class Execute(_OnList):
                                                                                            flat=True)))
         whole = [v for v in volumes if not Record.objects.filter(volume_item__volume__number=v)
                  .exclude(status=Record.Status.DESTROYED).exists()]
-        self.lst.status, self.lst.destroyed_by, self.lst.destroyed_at = L.DESTROYED, self.actor, timezone.now()
-        self.lst.witness1, self.lst.witness2 = self.witnesses
-        self.lst.paper_volumes, self.lst.storage_pending = whole, pending
-        self.lst.save(update_fields=["status", "destroyed_by", "destroyed_at", "witness1", "witness2",
-                                     "paper_volumes", "storage_pending"])
+        first, second = self.witnesses
+        states.move(self.lst, "execute", self.actor, request=self.request, destroyed_by=self.actor,
+                    destroyed_at=timezone.now(), witness1=first, witness2=second, paper_volumes=whole,
+                    storage_pending=pending,
+                    details={"destroyed": destroyed,
+                             "held": [i.record_id for i in items if i.outcome == DestructionItem.Outcome.HELD],
+                             "paper_volumes": whole, "digital_only_volumes": [v for v in volumes if v not in whole],
+                             "witnesses": [w.username for w in self.witnesses], "storage_objects": len(pending)})
         signatures.sign(self.actor, self.lst, "executor", self.request)
-        self.log(EVENT_EXECUTED, self.lst, destroyed=destroyed, held=[i.record_id for i in items
-                                                                     if i.outcome == DestructionItem.Outcome.HELD],
-                 paper_volumes=whole, digital_only_volumes=[v for v in volumes if v not in whole],
-                 witnesses=[w.username for w in self.witnesses], storage_objects=len(pending))
         return self.lst
 
     def run(self):
@@ -309,8 +303,7 @@ class Witness(_OnList):
         if "witness1" in signed and "witness2" in signed:
             from .destruction_pdf import list_pdf
 
-            self.lst.status = L.CLOSED
-            self.lst.save(update_fields=["status"])
+            states.move(self.lst, "close", self.actor, request=self.request)
             self.lst.final_pdf = list_pdf(self.lst)
             self.lst.save(update_fields=["final_pdf"])
         return self.lst

@@ -21,3 +21,12 @@ LEVEL2_FINDING = "level2.finding"
 LEVEL2_PASS = "level2.pass"
 MARKETING_CHECK = "marketing.check"
 MARKETING_PROCESS_CHECK = "marketing.process_check"
+# retention and destruction (archive/retention.py, holds.py, destruction.py)
+DESTRUCTION_DRAW = "destruction.draw"
+DESTRUCTION_APPRAISE = "destruction.appraise"
+DESTRUCTION_APPROVE = "destruction.approve"
+DESTRUCTION_EXECUTE = "destruction.execute"
+DESTRUCTION_FILE = "destruction.file"  # one file destroyed: its stub stays
+DESTRUCTION_WITNESS = "destruction.witness"
+DESTRUCTION_CLOSE = "destruction.close"  # the second witness signed: the list is closed, its PDF stored
+DESTRUCTION_STORAGE = "destruction.storage"

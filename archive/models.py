@@ -30,6 +30,8 @@ Record.moves.add(
          carried=True, note="the keeper signs the clerk→hall form"),
     Move("bind", {R.AT_HALL}, R.BOUND, "volume.bind", events.VOLUME_BIND,
          note="archive/binding.py; then it moves with its volume"),
+    Move("destroy", set(R.values) - {R.DESTROYED}, R.DESTROYED, "destruction.execute", events.DESTRUCTION_FILE,
+         note="archive/destruction.py: the act of an approved, witnessed destruction list; the stub stays"),
 )
 
 

@@ -8,7 +8,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from org.pii import EncryptedIDField, lookup_hash, mask
+from org.states import Machine, Move
 from records.models import Category
+
+from . import events
 
 USER = settings.AUTH_USER_MODEL
 
@@ -151,6 +154,15 @@ class DestructionList(models.Model):
         APPROVED = "approved", _("Approved")
         DESTROYED = "destroyed", _("Destroyed, waiting for the witnesses")
         CLOSED = "closed", _("Closed")
+
+    moves = Machine(Status, [
+        Move("approve", {Status.DRAWN}, Status.APPROVED, "destruction.approve", events.DESTRUCTION_APPROVE,
+             note="the general manager signs the appraised list"),
+        Move("execute", {Status.APPROVED}, Status.DESTROYED, "destruction.execute", events.DESTRUCTION_EXECUTE,
+             note="the act, with two witnesses named"),
+        Move("close", {Status.DESTROYED}, Status.CLOSED, "destruction.witness", events.DESTRUCTION_CLOSE,
+             note="the second witness signs; the final PDF is stored"),
+    ])
 
     number = models.CharField(_("List number"), max_length=30, unique=True)
     status = models.CharField(_("Status"), max_length=10, choices=Status.choices, default=Status.DRAWN)

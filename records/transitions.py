@@ -3,8 +3,9 @@ the record's state table, made by org.states.move: it locks the row, refuses a m
 checks permission (org.access) where a person acts, and writes the event log in the same transaction.
 
 The table (records/models.py, with the audit and handover chain's moves added by archive/models.py), as
-`python manage.py state_tables records.Record` prints it (tests/test_state_tables.py keeps this copy true):
+`python manage.py state_tables records.Record` prints it (tests/org/test_state_tables.py keeps this copy true):
 
+    records.Record (客户资料): status
     queue_ocr: received → ocr_queued
         by record.create; logs record.ocr_queue
     retry_ocr: ocr_done | ocr_failed → ocr_queued
@@ -27,6 +28,8 @@ The table (records/models.py, with the audit and handover chain's moves added by
         carried, by handover.clerk_hall.receive; logs handover.receive — the keeper signs the clerk→hall form
     bind: at_hall → bound
         by volume.bind; logs volume.bind — archive/binding.py; then it moves with its volume
+    destroy: received | ocr_queued | ocr_running | ocr_done | ocr_failed | sorted | l1_passed | l1_error | at_hall | bound → destroyed
+        by destruction.execute; logs destruction.file — archive/destruction.py: the act of an approved, witnessed destruction list; the stub stays
 
 From `bound` on, the file moves with its volume (archive.models.Volume's table).
 """

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from archive import events as archive_events
-from archive.models import HandoverForm, Volume
+from archive.models import DestructionList, HandoverForm, Volume
 from org import access, states
 from org.models import AuditEvent, Hall
 from records import events as records_events
@@ -22,8 +22,8 @@ from records import transitions
 from records.models import Record, ReportImport
 from search.models import OutboxEntry
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-STATEFUL = (Record, Volume, HandoverForm, ReportImport)
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+STATEFUL = (Record, Volume, HandoverForm, ReportImport, DestructionList)
 
 
 def test_every_stateful_model_has_a_table_and_every_state_and_move_is_reachable():
@@ -142,6 +142,9 @@ def make_in_state(users, make_record):
             elif model is HandoverForm:
                 made[key] = HandoverForm.objects.create(kind=HandoverForm.Kind.CLERK_HALL, hall=hall,
                                                         branch=hall.branch, giver=users("l1-H11"), status=state)
+            elif model is DestructionList:
+                made[key] = DestructionList.objects.create(number=f"XH-T-{n}", on_date=datetime.date(2026, 12, 1),
+                                                           drawn_by=users("archivist"), status=state)
             else:
                 made[key] = ReportImport.objects.create(source_name="r.csv", uploaded_by=users("l1-H11"),
                                                         status=state)
