@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from org import access, states
-from records.models import Record
+from records.models import Record, ReportRow
 from records.storage import customer_files, piece_name
 from search import outbox
 
@@ -174,6 +174,13 @@ def _names(record):
     return list(dict.fromkeys(names))
 
 
+def _forget_report_rows(record):
+    """The billing report's rows of the file carry the same personal data (name, number, ID number): they
+    keep the transaction number, hall and business type, like the stub, and lose the rest."""
+    ReportRow.objects.filter(transaction_no=record.transaction_no, hall_code=record.hall.code).update(
+        customer_name="", service_number="", id_number="", id_number_hash="")
+
+
 class Execute(_OnList):
     """The act. Refused without the GM's approval signature and two valid witnesses."""
 
@@ -221,6 +228,7 @@ class Execute(_OnList):
             record.customer_name = record.service_number = record.id_number = record.ocr_error = ""
             record.fields, record.access_copy = {}, ""
             set_destroyed(record, self.actor, self.request, list=self.lst.number, content_sha256=item.content_sha256)
+            _forget_report_rows(record)
             outbox.enqueue("record", record.pk, delete=True)
             destroyed.append(record.pk)
         volumes = sorted(set(VolumeItem.objects.filter(record_id__in=destroyed).values_list("volume__number",

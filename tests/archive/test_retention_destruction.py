@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 
 from archive import destruction, holds
 from archive.base import ChainError
@@ -15,7 +16,7 @@ from archive.models import DestructionItem, DestructionList, PermanentRecord, Si
 from archive.signatures import signatures_of
 from org import auditlog
 from org.models import AuditEvent
-from records.models import Page, Record, Scan
+from records.models import OperatorReport, Page, Record, ReportRow, Scan
 from records.storage import customer_files
 from search import outbox
 from search.models import SearchDoc
@@ -46,9 +47,17 @@ def test_the_whole_act_leaves_the_stub_and_the_permanent_list(make_record, users
     names = [with_objects(r) for r in records]
     store = customer_files()
     assert all(store.exists(n) for group in names for n in group)
+    report = OperatorReport.objects.create(source_name="r.csv", sha256="0" * 64, imported_by=users("archivist"))
+    row = ReportRow.objects.create(report=report, line=2, transaction_no=records[0].transaction_no,
+                                   accepted_at=timezone.now(), hall_code=records[0].hall.code, employee_no="E1",
+                                   business_type="普通开户", service_number=records[0].service_number,
+                                   customer_name="张三丰", id_type="居民身份证", id_number="51030219800101" + "0000")
     lst = _approved(users)
     lst = destruction.Execute(users("archivist"), PASSWORD, lst, users("office"), users("depthead")).run()
     assert lst.status == L.DESTROYED and lst.storage_pending == []
+    row.refresh_from_db()  # the billing report's copy of the personal data goes too
+    assert (row.customer_name, row.service_number, row.id_number, row.id_number_hash) == ("", "", "", "")
+    assert row.transaction_no == records[0].transaction_no
     assert not any(store.exists(n) for group in names for n in group)
     for record in records:
         stub = Record.objects.get(pk=record.pk)
