@@ -15,8 +15,8 @@ PG_TEST_URL=$(cat .cache/pg-url)
 export ES_TEST_URL
 ES_TEST_URL=$(bash scripts/es-start.sh)
 mkdir -p var/test-runs
-sqlite_run() { env -u DATABASE_URL .venv/bin/python -m pytest -q --basetemp=var/test-runs/sqlite "$@"; }
-pg_run() { DATABASE_URL="$PG_TEST_URL" .venv/bin/python -m pytest -q --basetemp=var/test-runs/postgresql "$@"; }
+sqlite_run() { env -u DATABASE_URL .venv/bin/python -m pytest -q --durations=30 --basetemp=var/test-runs/sqlite "$@"; }
+pg_run() { DATABASE_URL="$PG_TEST_URL" .venv/bin/python -m pytest -q --durations=30 --basetemp=var/test-runs/postgresql "$@"; }
 if [ "${TEST_SERIAL:-}" = 1 ]; then
   echo "== tests on SQLite (embedded default) =="
   sqlite_run "$@"
