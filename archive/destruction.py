@@ -142,13 +142,18 @@ class Appraise(_OnList):
         return item
 
 
-class Approve(_OnList):
-    action = "destruction.approve"
+class _Signed(_OnList):
+    """A step on a list that its actor signs with the password asked again."""
+
     signing = True
 
     def __init__(self, actor, password, lst, request=None):
         super().__init__(actor, lst, request)
         self.password = password
+
+
+class Approve(_Signed):
+    action = "destruction.approve"
 
     def check(self):
         super().check()
@@ -286,13 +291,8 @@ def purge_storage(lst, actor=None, request=None):
     return lst
 
 
-class Witness(_OnList):
+class Witness(_Signed):
     action = "destruction.witness"
-    signing = True
-
-    def __init__(self, actor, password, lst, request=None):
-        super().__init__(actor, lst, request)
-        self.password = password
 
     def check(self):
         super().check()

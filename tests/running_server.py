@@ -92,3 +92,20 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.log.close()
+
+
+def worker_children(pid):
+    """The live `run_worker --child` processes of the worker `pid` (read from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    command = fh.read()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] not in "ZX" and b"--child" in command:
+                found.append(int(entry))
+    return sorted(found)

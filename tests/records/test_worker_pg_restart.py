@@ -19,7 +19,7 @@ from django.db import connection
 
 from tests import private_postgres
 from tests.conftest import on_postgres
-from tests.running_server import ROOT, project_env
+from tests.running_server import ROOT, project_env, worker_children as _children
 from tests.scans import form_lines, form_page, save_pdf, text_page
 
 # django_db: the test database of this run is made (its schema is copied); the tests do not use it otherwise
@@ -179,22 +179,6 @@ def test_restart_neither_fails_the_busy_file_nor_stops_the_idle_worker(site, tmp
     [later] = s.ingest(tmp_path / "forms")
     wait_for(lambda: s.status(later) == "ocr_done", 120, "a file queued after the restart done")
     assert worker.poll() is None, s.worker_log()
-
-
-def _children(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-                with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                    command = fh.read()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] not in "ZX" and b"--child" in command:
-                found.append(int(entry))
-    return sorted(found)
 
 
 def test_two_processes_both_work_after_a_restart_and_give_up_when_the_server_stays_down(site, tmp_path):

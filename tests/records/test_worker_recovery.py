@@ -17,7 +17,7 @@ from django.db import connection
 from org.models import AuditEvent
 from records.models import Page, Record
 from tests.conftest import on_postgres, s3_env
-from tests.running_server import ROOT, project_env
+from tests.running_server import ROOT, project_env, worker_children as _children
 from tests.scans import form_lines, form_page, save_pdf, text_page
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -256,22 +256,6 @@ def test_database_restart_neither_fails_the_busy_file_nor_stops_the_idle_worker(
     later = p.ingest(page)
     wait_for(lambda: status(later) == Record.Status.OCR_DONE, 120, "a file queued after the fault done")
     assert worker.poll() is None
-
-
-def _children(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-                with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                    command = fh.read()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] not in "ZX" and b"--child" in command:
-                found.append(int(entry))
-    return sorted(found)
 
 
 def test_supervisor_restarts_a_dead_child_and_gives_up_when_they_keep_dying(project, tmp_path):
