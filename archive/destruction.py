@@ -25,7 +25,7 @@ destroyed, that is, was due and unheld; until then only the digital copies of it
 """
 import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -83,9 +83,7 @@ class Draw(Transition):
         self.due = [d for d in due if d.record.pk in locked]
 
     def execute(self):
-        count = DestructionList.objects.filter(on_date__year=self.on.year).count() + 1
-        lst = DestructionList.objects.create(number=f"XH-{self.on:%Y%m%d}-{count:04d}", on_date=self.on,
-                                             drawn_by=self.actor)
+        lst = self._new_list()
         DestructionItem.objects.bulk_create([DestructionItem(
             list=lst, record=d.record, position=n, transaction_no=d.record.transaction_no or "",
             title=(d.record.business_type or "")[:120], hall_code=d.record.hall.code, category=d.record.category,
@@ -93,6 +91,20 @@ class Draw(Transition):
             pages=d.record.page_count, volume_number=d.volume_number) for n, d in enumerate(self.due, start=1)])
         self.log(EVENT_DRAWN, lst, on=self.on, files=len(self.due))
         return lst
+
+
+    def _new_list(self):
+        """The list under the year's next number; two lists drawn at the same moment take the next free one
+        (the number is unique: a savepoint per try, never a 500)."""
+        count = DestructionList.objects.filter(on_date__year=self.on.year).count()
+        for attempt in range(1, 21):
+            try:
+                with transaction.atomic():
+                    return DestructionList.objects.create(number=f"XH-{self.on:%Y%m%d}-{count + attempt:04d}",
+                                                          on_date=self.on, drawn_by=self.actor)
+            except IntegrityError:
+                continue
+        raise ChainError(_("No free list number: draw the list again."))
 
 
 class _OnList(Transition):

@@ -187,3 +187,12 @@ def test_roles_archivist_draws_gm_approves_auditors_only_see(make_record, users,
     assert client.get(f"/admin/archive/destruction/{lst.pk}/pdf/").status_code == 200
     response = client.post(f"/admin/archive/destruction/{lst.pk}/approve/", {"password": PASSWORD})
     assert DestructionList.objects.get(pk=lst.pk).status == L.DRAWN and response.status_code in (403, 404)
+
+
+def test_a_list_number_taken_meanwhile_gives_the_next_one_not_an_error(make_record, users):
+    """Two archivists drawing at the same moment: the second list takes the next free number."""
+    _due_files(make_record, users, count=2, volume=False)
+    taken = DestructionList.objects.create(number=f"XH-{ON:%Y%m%d}-0001", on_date=datetime.date(2025, 1, 1),
+                                           drawn_by=users("archivist"))  # counted in another year
+    lst = destruction.Draw(users("archivist"), ON).run()
+    assert lst.number == f"XH-{ON:%Y%m%d}-0002" and lst.pk != taken.pk and lst.items.count() == 2
