@@ -10,11 +10,12 @@ from django.utils.translation import gettext as _
 from org.pii import lookup_hash, normalise_id
 from records.models import Record
 
+from . import events
 from .base import ChainError, Transition
 from .models import Hold, VolumeItem
 
-EVENT_PLACED = "retention.hold.add"
-EVENT_RELEASED = "retention.hold.release"
+EVENT_PLACED = events.RETENTION_HOLD_ADD
+EVENT_RELEASED = events.RETENTION_HOLD_RELEASE
 
 
 def open_holds():

@@ -12,11 +12,12 @@ from org.pii import lookup_hash, mask, normalise_id
 from records.models import Record
 from search import outbox
 
+from . import events
 from .base import ChainError, Transition
 from .models import DeletionRequest
 
-EVENT_REQUESTED = "retention.deletion_request"
-EVENT_OPENED = "retention.restricted_open"
+EVENT_REQUESTED = events.RETENTION_DELETION_REQUEST
+EVENT_OPENED = events.RETENTION_RESTRICTED_OPEN
 HIDDEN_FROM = ("record.view", "record.export", "pii.view_full", "record.correct", "record.retry")
 
 

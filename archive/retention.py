@@ -23,11 +23,12 @@ from django.utils.translation import gettext as _
 from org import access
 from records.models import Category, Record
 
+from . import events
 from .base import ChainError, log, require
 from .models import DestructionItem, DestructionList, RetentionRule, ServiceEvent, VolumeItem
 
 LEGAL_MINIMUM_YEARS = 2  # MIIT order no. 25 of 2013, art. 11
-EVENT_RULE_CHANGED = "retention.rule"
+EVENT_RULE_CHANGED = events.RETENTION_RULE
 T = RetentionRule.Trigger
 MIIT = "工业和信息化部令第25号《电话用户真实身份信息登记规定》第十一条"
 DEFAULTS = {

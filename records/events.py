@@ -23,3 +23,4 @@ REPORT_IMPORT_REFUSED = "report.import_refused"
 REPORT_IMPORT_FAILED = "report.import_failed"
 REPORT_IMPORT_REQUEUED = "report.import_requeue"
 REPORT_IMPORT_ABANDONED = "report.import_abandoned"
+ORPHANS_REMOVED = "record.orphans_removed"  # customer-file objects no row referred to (records/orphans.py)

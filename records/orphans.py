@@ -31,11 +31,11 @@ from django.utils import timezone
 
 from org import auditlog
 
-from . import storage
+from . import events, storage
 from .models import Page, Record
 
 log = logging.getLogger(__name__)
-EVENT_REMOVED = "record.orphans_removed"
+EVENT_REMOVED = events.ORPHANS_REMOVED
 NAMES_IN_EVENT = 1000  # the event names at most this many (the count is always complete)
 PIECE = re.compile(r"pieces/(\d+)-[0-9a-f]+/")
 RANDOM_FOLDER = re.compile(r"[0-9a-f]{32}")
