@@ -4,8 +4,9 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from org.cli import acting_user
+
 from archive import service_events
-from org.models import User
 from records.reconcile import ReportError
 
 
@@ -21,11 +22,7 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"文件不存在：{path}")
-        actor = None
-        if options["username"]:
-            actor = User.objects.filter(username=options["username"]).first()
-            if actor is None:
-                raise CommandError(f"没有用户 {options['username']}")
+        actor = acting_user(options["username"])
         try:
             batch = service_events.import_events(actor, path.read_bytes(), path.name)
         except PermissionDenied as error:

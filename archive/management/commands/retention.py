@@ -6,10 +6,12 @@ import json
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from org.cli import acting_user
+
 from archive import destruction, holds, retention
 from archive.base import ChainError
 from archive.models import DestructionList, Hold, Volume
-from org.models import Hall, User
+from org.models import Hall
 from records.models import Record
 
 
@@ -47,10 +49,7 @@ class Command(BaseCommand):
         purge.add_argument("--as", dest="as_user", required=True)
 
     def _user(self, name):
-        user = User.objects.filter(username=name).first()
-        if user is None:
-            raise CommandError(f"没有用户 {name}")
-        return user
+        return acting_user(name)
 
     def handle(self, *args, **options):
         try:

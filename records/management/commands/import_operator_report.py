@@ -4,7 +4,8 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from org.models import User
+from org.cli import acting_user
+
 from records import reconcile
 
 
@@ -22,11 +23,7 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"文件不存在：{path}")
-        actor = None
-        if options["username"]:
-            actor = User.objects.filter(username=options["username"]).first()
-            if actor is None:
-                raise CommandError(f"没有用户 {options['username']}")
+        actor = acting_user(options["username"])
         try:
             with path.open("rb") as fh:
                 report = reconcile.import_report(actor, reconcile.read_report(fh), path.name)

@@ -7,11 +7,13 @@ import datetime
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+
+from org.cli import acting_user
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from org import access, pii
-from org.models import AuditEvent, Hall, User
+from org.models import AuditEvent, Hall
 from records.models import Record
 
 COLUMNS = ["id", "hall", "clerk", "transaction_no", "business_date", "business_type", "category", "customer_name",
@@ -59,12 +61,7 @@ class Command(BaseCommand):
         return self.list_records(records, options)
 
     def _actor(self, username):
-        if username is None:
-            return None
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(f"没有在用的用户 {username}")
-        return user
+        return acting_user(username)
 
     def _out(self, data):
         self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, cls=DjangoJSONEncoder))
