@@ -8,7 +8,9 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 
-APPEND_ONLY_TABLES = ("org_auditevent", "org_chainhead", "handbook_revisionlogentry")
+APPEND_ONLY_TABLES = ("org_auditevent", "org_chainhead", "handbook_revisionlogentry",
+                      # permanent: destruction lists and their rows (rows first, for the foreign key)
+                      "archive_destructionitem", "archive_destructionlist")
 
 
 @contextmanager

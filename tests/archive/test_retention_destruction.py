@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
@@ -98,6 +98,47 @@ def test_the_whole_act_leaves_the_stub_and_the_permanent_list(make_record, users
     assert DestructionList.objects.filter(pk=lst.pk).exists()
     assert auditlog.verify() == AuditEvent.objects.count()
     assert AuditEvent.objects.filter(action=destruction.EVENT_FILE_DESTROYED).count() == 2
+    _the_database_keeps_the_closed_list(lst)
+
+
+def _the_database_keeps_the_closed_list(lst):
+    """Below the models (a SQL shell, a bulk write that skips signals): the database's own triggers."""
+    item = lst.items.first()
+    refused = [
+        f"DELETE FROM archive_destructionitem WHERE id = {item.pk}",
+        f"DELETE FROM archive_destructionlist WHERE id = {lst.pk}",
+        f"UPDATE archive_destructionlist SET status = 'drawn' WHERE id = {lst.pk}",
+        f"UPDATE archive_destructionlist SET number = 'X-1' WHERE id = {lst.pk}",
+        f"UPDATE archive_destructionlist SET final_pdf = NULL WHERE id = {lst.pk}",
+        f"UPDATE archive_destructionitem SET decision = 'keep', reason = 'x' WHERE id = {item.pk}",
+        f"UPDATE archive_destructionitem SET transaction_no = 'SC0' WHERE id = {item.pk}",
+        f"INSERT INTO archive_destructionitem (list_id, record_id, position, transaction_no, title, hall_code, "
+        f"category, business_date, period, due_on, pages, volume_number, decision, reason, outcome, "
+        f"content_sha256) SELECT list_id, record_id, 99, 'SC1', '', hall_code, category, business_date, period, "
+        f"due_on, 0, '', 'destroy', '', '', '' FROM archive_destructionitem WHERE id = {item.pk}",
+    ]
+    for sql in refused:
+        with pytest.raises(DatabaseError, match="kept permanently|append-only"), transaction.atomic(), \
+                connection.cursor() as cur:
+            cur.execute(sql)
+    # what the act's clean-up may still write after closing: the storage names left shrink
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"UPDATE archive_destructionlist SET storage_pending = '[]' WHERE id = {lst.pk}")
+    lst.refresh_from_db()
+    assert lst.status == L.CLOSED and lst.final_pdf and lst.items.count() == 2
+
+
+def test_an_open_list_changes_in_the_database_but_is_never_deleted(make_record, users):
+    _due_files(make_record, users, count=1, volume=False)
+    lst = destruction.Draw(users("archivist"), ON).run()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"UPDATE archive_destructionitem SET reason = 'ok' WHERE list_id = {lst.pk}")
+        cur.execute(f"UPDATE archive_destructionlist SET on_date = on_date WHERE id = {lst.pk}")
+    for table, column in (("archive_destructionitem", "list_id"), ("archive_destructionlist", "id")):
+        with pytest.raises(DatabaseError, match="kept permanently"), transaction.atomic(), \
+                connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {table} WHERE {column} = {lst.pk}")
+    assert DestructionItem.objects.filter(list=lst, reason="ok").count() == 1
 
 
 def test_refused_without_approval_or_with_the_same_witness_twice(make_record, users):
