@@ -36,7 +36,7 @@ from search import outbox
 
 from . import events, holds, retention, signatures
 from .base import ChainError, Transition, log
-from .models import DestructionItem, DestructionList, VolumeItem
+from .models import AuditMark, DestructionItem, DestructionList, ErrorEntry, VolumeItem
 
 EVENT_DRAWN = events.DESTRUCTION_DRAW
 EVENT_APPRAISED = events.DESTRUCTION_APPRAISE
@@ -46,6 +46,7 @@ EVENT_FILE_DESTROYED = events.DESTRUCTION_FILE
 EVENT_WITNESSED = events.DESTRUCTION_WITNESS
 EVENT_STORAGE = events.DESTRUCTION_STORAGE
 L, D = DestructionList.Status, DestructionItem.Decision
+FORGOTTEN = "（随档案销毁）"  # what replaces a free-text note about a destroyed file
 
 
 # --- the record's state ------------------------------------------------------------------------------
@@ -198,6 +199,14 @@ def _forget_report_rows(record):
         customer_name="", service_number="", id_number="", id_number_hash="")
 
 
+def _forget_free_text(record):
+    """What people typed about the file may name the customer: the error register's descriptions and the
+    level-1 audit's notes on it are emptied. The entries stay (kind, clerk, level, dates): the error
+    statistics of clerks and halls do not change."""
+    ErrorEntry.objects.filter(record=record).exclude(description="").update(description=FORGOTTEN)
+    AuditMark.objects.filter(record=record).exclude(note="").update(note=FORGOTTEN)
+
+
 class Execute(_OnList):
     """The act. Refused without the GM's approval signature and two valid witnesses."""
 
@@ -246,6 +255,7 @@ class Execute(_OnList):
             record.fields, record.access_copy = {}, ""
             set_destroyed(record, self.actor, self.request, list=self.lst.number, content_sha256=item.content_sha256)
             _forget_report_rows(record)
+            _forget_free_text(record)
             outbox.enqueue("record", record.pk, delete=True)
             destroyed.append(record.pk)
         volumes = sorted(set(VolumeItem.objects.filter(record_id__in=destroyed).values_list("volume__number",

@@ -47,7 +47,10 @@ def _describe(obj):
         kind, ident, text = (list(obj) + ["", "", ""])[:3]
         return str(kind), str(ident), str(text)[:200]
     meta = obj._meta
-    return f"{meta.app_label}.{meta.model_name}", str(obj.pk), str(obj)[:200]
+    # a model whose str() carries personal data (a customer file: the customer's name) names itself in the
+    # log by log_repr() instead: the log is kept after the file is destroyed and cannot be edited then
+    text = obj.log_repr() if hasattr(obj, "log_repr") else str(obj)
+    return f"{meta.app_label}.{meta.model_name}", str(obj.pk), text[:200]
 
 
 def record(action, actor=None, obj=None, details=None, request=None, actor_name=None):

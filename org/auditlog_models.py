@@ -31,6 +31,25 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
 
+    # How rows written before customer files were named without their customer's name are shown and
+    # exported (the stored row stays as it was: the chain covers it). A destroyed file's name must not
+    # outlive it on the log screens: a file is shown by its transaction number, a correction of a name or
+    # a number with the value masked (what records/transitions.py writes today).
+    def get_object_repr_display(self):
+        if self.object_type == "records.record":
+            return self.object_repr.split(" ", 1)[0]
+        return self.object_repr
+
+    def get_details_display(self):
+        details = self.details
+        if self.object_type == "records.record" and isinstance(details, dict) and details.get("field") in (
+                "customer_name", "service_number"):
+            from .pii import mask_name, mask_phone
+
+            hide = mask_name if details["field"] == "customer_name" else mask_phone
+            details = {**details, **{k: hide(str(details[k])) for k in ("old", "new") if k in details}}
+        return details
+
 
 class ChainHead(models.Model):
     """One row holding the last sequence number and hash; locked while a row is appended."""

@@ -103,6 +103,18 @@ def mask(value):
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
+def mask_name(value):
+    """A customer's name in the event log: its first character kept, the rest as *: 张**."""
+    value = (value or "").strip()
+    return value[:1] + "*" * (len(value) - 1) if value else ""
+
+
+def mask_phone(value):
+    """A service number in the event log: 138****1234 (a value shorter than 8 is all *)."""
+    value = (value or "").strip()
+    return value[:3] + "*" * (len(value) - 7) + value[-4:] if len(value) >= 8 else "*" * len(value)
+
+
 # --- ID numbers inside free text ------------------------------------------------------------------------
 
 _LINE_BREAKS = set("\n\v\f\x1c\x1d\x1e\x85\u2028\u2029")

@@ -91,7 +91,8 @@ class AuditEventViewSet(ReadOnlyViewSetMixin, ModelViewSet):
     inspect_view_fields = ["seq", "created_at", "actor_name", "action", "object_type", "object_id",
                            "object_repr", "details", "ip_address", "prev_hash", "hash"]
     copy_view_enabled = False
-    list_export = ["seq", "created_at", "actor_name", "action", "object_type", "object_id", "object_repr",
-                   "details", "hash"]
+    list_export = ["seq", "created_at", "actor_name", "action", "object_type", "object_id",
+                   "get_object_repr_display", "get_details_display", "hash"]
+    export_headings = {"get_object_repr_display": _("Object"), "get_details_display": _("Details")}
     export_filename = "event-log"
     list_per_page = 50

@@ -146,6 +146,10 @@ class Record(models.Model):
     def __str__(self):
         return f"{self.transaction_no or '#' + str(self.pk)} {self.customer_name}".strip()
 
+    def log_repr(self):
+        """How the event log names the file: without the customer's name (org/auditlog.py)."""
+        return self.transaction_no or f"#{self.pk}"
+
 
 class Scan(models.Model):
     """The original file as scanned: the preservation master, kept untouched (DA/T 31-2017)."""

@@ -39,7 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from org import access, auditlog, states
-from org.pii import mask
+from org.pii import mask, mask_name, mask_phone
 
 from . import events, keyfields
 from .models import BusinessType, Record
@@ -153,6 +153,15 @@ def _public(name, value):
     return mask(value) if name == "id_number" else value
 
 
+_LOGGED = {"id_number": mask, "customer_name": mask_name, "service_number": mask_phone}
+
+
+def _logged(name, value):
+    """A corrected value as the event log keeps it: personal data masked, because the log outlives the
+    file (it is append-only and kept after destruction)."""
+    return _LOGGED.get(name, str)(value)
+
+
 def apply_fields(record, extracted):
     """Store OCR-extracted fields; copy valid values into the record's columns unless a person corrected
     them. Returns the names of flagged fields."""
@@ -200,5 +209,5 @@ def correct_field(actor, record, name, value, request=None):
         locked.fields = fields
         locked.save()
         auditlog.record(events.RECORD_CORRECT_FIELD, actor=actor, obj=locked, request=request,
-                        details={"field": name, "old": _public(name, str(old or "")), "new": _public(name, value)})
+                        details={"field": name, "old": _logged(name, str(old or "")), "new": _logged(name, value)})
     return locked

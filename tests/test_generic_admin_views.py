@@ -99,7 +99,7 @@ def test_record_export_cells_are_safe_in_csv_and_xlsx(login, make_record):
 
 def test_event_log_export_cells_are_safe(login):
     for name in HOSTILE:
-        auditlog.record("test.hostile", actor_name=name, obj=("records.record", "1", name))
+        auditlog.record("test.hostile", actor_name=name, obj=("org.hall", "1", name))
     client = login("archivist")
     rows = _csv_rows(client.get("/admin/auditevent/", {"export": "csv", "action": "test.hostile"}))
     assert sorted(row[2] for row in rows[1:]) == sorted("'" + name for name in HOSTILE)  # actor_name

@@ -237,3 +237,43 @@ def test_a_list_number_taken_meanwhile_gives_the_next_one_not_an_error(make_reco
                                            drawn_by=users("archivist"))  # counted in another year
     lst = destruction.Draw(users("archivist"), ON).run()
     assert lst.number == f"XH-{ON:%Y%m%d}-0002" and lst.pk != taken.pk and lst.items.count() == 2
+
+
+def test_the_act_forgets_free_text_and_the_log_never_names_the_customer(make_record, users, login):
+    from archive.models import AuditMark, ErrorEntry, Level1Audit
+    from records import transitions
+
+    (record,) = _due_files(make_record, users, count=1, volume=False)
+    clerk, l1 = users("clerk-H11"), users("l1-H11")
+    transitions.correct_field(users("archivist"), record, "customer_name", "李四光")
+    record.refresh_from_db()
+    entry = ErrorEntry.objects.create(record=record, kind="缺少签名", description="李四光未在第二页签名",
+                                      clerk=clerk, level=ErrorEntry.Level.L1, found_by=l1)
+    audit = Level1Audit.objects.create(hall=record.hall, day=record.business_date, auditor=l1)
+    mark = AuditMark.objects.create(audit=audit, record=record, result=AuditMark.Result.ERROR, note="李四光 签名缺失")
+    # a row as older versions wrote it: the file named with its customer's name, a correction unmasked
+    old = auditlog.record("record.correct_field", actor=users("archivist"),
+                          obj=("records.record", str(record.pk), f"{record.transaction_no} 李四光"),
+                          details={"field": "customer_name", "old": "李四", "new": "李四光"})
+
+    lst = _approved(users, ids=[record.pk])
+    destruction.Execute(users("archivist"), PASSWORD, lst, users("office"), users("depthead")).run()
+    entry.refresh_from_db()
+    mark.refresh_from_db()
+    assert (entry.description, mark.note) == (destruction.FORGOTTEN, destruction.FORGOTTEN)
+    assert (entry.kind, entry.clerk, entry.level) == ("缺少签名", clerk, ErrorEntry.Level.L1)  # statistics stay
+
+    # rows written today never carried the name; the older row is shown and exported without it
+    new_rows = AuditEvent.objects.filter(object_type="records.record", object_id=str(record.pk)).exclude(pk=old.pk)
+    assert new_rows.count() >= 2 and not any("李四" in r.object_repr + str(r.details) for r in new_rows)
+    correction = new_rows.get(action="record.correct_field")
+    assert correction.details["new"] == "李**" and correction.object_repr == record.transaction_no
+    client = login("archivist")
+    for response in (client.get("/admin/auditevent/", {"object_id": str(record.pk)}),
+                     client.get(f"/admin/auditevent/inspect/{old.pk}/"),
+                     client.get("/admin/auditevent/", {"object_id": str(record.pk), "export": "csv"})):
+        assert response.status_code == 200
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        text = body.decode("utf-8-sig")
+        assert record.transaction_no in text and "李四光" not in text and "李四" not in text
+    assert auditlog.verify() == AuditEvent.objects.count()  # the stored rows are untouched
