@@ -46,6 +46,7 @@ urlpatterns = [
     path("retention/holds/<int:pk>/release/", rv.hold_release, name="hold_release"),
     path("retention/requests/add/", rv.deletion_request, name="deletion_request"),
     path("retention/restricted/<int:pk>/", rv.RestrictedOpenView.as_view(), name="restricted_open"),
+    path("retention/restricted/<int:pk>/file/", rv.restricted_file, name="restricted_file"),
     path("destruction/", rv.ListsView.as_view(), name="destruction_lists"),
     path("destruction/draw/", rv.draw, name="destruction_draw"),
     path("destruction/<int:pk>/", rv.ListView.as_view(), name="destruction_list"),

@@ -4,6 +4,7 @@ search and view for everyone (a restriction registered with org.access for the v
 search index leaves them out), and opened only by the archivist, with a reason that goes to the event log.
 They stay on the retention clock and enter the due list on their date (retention.due_files asks
 `retention.view`, which the restriction does not narrow)."""
+from django.core import signing
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,8 @@ from .models import DeletionRequest
 
 EVENT_REQUESTED = events.RETENTION_DELETION_REQUEST
 EVENT_OPENED = events.RETENTION_RESTRICTED_OPEN
+EVENT_DOWNLOAD = events.RETENTION_RESTRICTED_DOWNLOAD
+PASS_SALT, PASS_SECONDS = "archive.restricted-open", 15 * 60
 HIDDEN_FROM = ("record.view", "record.export", "pii.view_full", "record.correct", "record.retry")
 
 
@@ -80,5 +83,22 @@ class Open(Transition):
         super().check()
 
     def execute(self):
-        self.log(EVENT_OPENED, self.record, reason=self.reason[:300], restricted=is_restricted(self.record))
+        event = self.log(EVENT_OPENED, self.record, reason=self.reason[:300], restricted=is_restricted(self.record))
+        self.pass_ = signing.dumps({"record": self.record.pk, "user": self.actor.pk, "opened": event.seq},
+                                   salt=PASS_SALT)
         return self.record
+
+
+def check_pass(token, user, record):
+    """The scans of a restricted file are fetched with the pass its opening gave (signed, for this user and
+    this file, PASS_SECONDS long): the event-log row with the reason is the pass's `opened` sequence
+    number. Returns that number, or raises ChainError."""
+    try:
+        found = signing.loads(token or "", salt=PASS_SALT, max_age=PASS_SECONDS)
+    except signing.SignatureExpired:
+        raise ChainError(_("The file was opened too long ago: open it again with a reason.")) from None
+    except signing.BadSignature:
+        raise ChainError(_("Open the file with a reason first; the scans are shown from there.")) from None
+    if found.get("record") != record.pk or found.get("user") != user.pk:
+        raise ChainError(_("Open the file with a reason first; the scans are shown from there."))
+    return found["opened"]

@@ -5,7 +5,7 @@ service_events.py and destruction.py, which ask org.access again. Lists are city
 grants reach them; auditors see every screen and the PDF but no button acts for them."""
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,11 +14,12 @@ from wagtail.admin import messages
 
 from org import access
 from org.models import Hall, User
+from org.pii import mask_text
 from records.models import Category, Record
 from records.reconcile import ReportError
 
 from . import destruction, holds, restriction, retention, service_events
-from .base import ChainError
+from .base import ChainError, log
 from .destruction_pdf import list_pdf
 from .models import DestructionItem, DestructionList, Hold, ServiceEventImport, Volume
 from .views import Screen, _date, _pdf, action_view, scoped, scoped_halls
@@ -219,15 +220,38 @@ class RestrictedOpenView(Screen):
 
     def post(self, request, *args, **kwargs):
         record = scoped(request, Record, kwargs["pk"], "retention.restricted_open")
+        step = restriction.Open(request.user, record, request.POST.get("reason"), request)
         try:
-            restriction.Open(request.user, record, request.POST.get("reason"), request).run()
+            step.run()
         except ChainError as exc:
             messages.error(request, str(exc))
             return self.get(request, *args, **kwargs)
-        return self.render_to_response(self.get_context_data(opened=True, **kwargs))
+        return self.render_to_response(self.get_context_data(opened=step.pass_, **kwargs))
 
-    def get_context_data(self, opened=False, **kwargs):
+    def get_context_data(self, opened="", **kwargs):
         kwargs.pop("pk", None)
         record = scoped(self.request, Record, self.kwargs["pk"], "retention.restricted_open")
-        return super().get_context_data(record=record, opened=opened, restricted=restriction.is_restricted(record),
-                                        pages=record.pages.order_by("number") if opened else [], **kwargs)
+        return super().get_context_data(
+            record=record, opened=bool(opened), restricted=restriction.is_restricted(record),
+            pages=[(p.number, mask_text(p.text)) for p in record.pages.order_by("number")] if opened else [],
+            scans=record.scans.order_by("pk") if opened else [], pass_=opened, **kwargs)
+
+
+def restricted_file(request, pk):
+    """One scan (?scan=ID) or the access copy of a restricted file, with the pass its opening gave; every
+    download is logged with the opening it rests on."""
+    record = scoped(request, Record, pk, "retention.restricted_open")
+    try:
+        opened = restriction.check_pass(request.GET.get("pass"), request.user, record)
+    except ChainError as exc:
+        raise PermissionDenied(str(exc)) from None
+    if request.GET.get("scan"):
+        scan = record.scans.filter(pk=request.GET["scan"] if request.GET["scan"].isdigit() else 0).first()
+        fieldfile, what = (scan.master if scan else None), "master"
+    else:
+        fieldfile, what = record.access_copy, "access_copy"
+    if not fieldfile:
+        raise Http404
+    handle = fieldfile.open("rb")
+    log(restriction.EVENT_DOWNLOAD, request.user, record, request, file=what, opened=opened)
+    return FileResponse(handle, as_attachment=True, filename=fieldfile.name.rsplit("/", 1)[-1])

@@ -86,7 +86,7 @@ ENDPOINTS = [
 # branch-scoped steps of the chain: the permission matrix (tests/permission_matrix.py) asks every role about
 # each of them, and tests/archive/test_retention*.py drive them.
 RETENTION_URLS = {"retention", "service_events_upload", "schedule_change", "hold_add", "hold_release",
-                  "deletion_request", "restricted_open", "destruction_lists", "destruction_draw", "destruction_list",
+                  "deletion_request", "restricted_open", "restricted_file", "destruction_lists", "destruction_draw", "destruction_list",
                   "destruction_appraise", "destruction_approve", "destruction_execute", "destruction_purge",
                   "destruction_witness", "destruction_pdf"}
 
