@@ -125,13 +125,15 @@ class ListView(Screen):
         lst = scoped(self.request, DestructionList, self.kwargs["pk"], "retention.view")
         user = self.request.user
         S = DestructionList.Status
+        signed = destruction.signatures.signatures_of(lst)
+        slot = {lst.witness1_id: "witness1", lst.witness2_id: "witness2"}.get(user.pk)
         return super().get_context_data(
-            lst=lst, items=lst.items.select_related("decided_by"), signatures=destruction.signatures.signatures_of(lst),
+            lst=lst, items=lst.items.select_related("decided_by"), signatures=signed,
             may_appraise=lst.status == S.DRAWN and access.can(user, "destruction.appraise", lst),
             may_approve=lst.status == S.DRAWN and access.can(user, "destruction.approve", lst),
             may_execute=lst.status == S.APPROVED and access.can(user, "destruction.execute", lst),
             may_purge=bool(lst.storage_pending) and access.can(user, "destruction.execute", lst),
-            may_witness=lst.status == S.DESTROYED and user.pk in (lst.witness1_id, lst.witness2_id),
+            may_witness=lst.status == S.DESTROYED and slot is not None and slot not in signed,
             witnesses=User.objects.filter(is_active=True, role_assignments__role__in=sorted(
                 access.ACTIONS["destruction.witness"])).distinct().order_by("username"),
             **kwargs)

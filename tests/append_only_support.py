@@ -20,6 +20,7 @@ def triggers_off(tables=APPEND_ONLY_TABLES):
             for table in tables:
                 cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
             yield cur
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending foreign-key checks: ALTER refuses them
             for table in tables:
                 cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         else:
