@@ -22,6 +22,20 @@ def _append_only_tables_flushable(request):
     empty_append_only_tables()
 
 
+@pytest.fixture(scope="session")
+def embedded_templates(tmp_path_factory):
+    """Migrated embedded-default project folders, copied by `migrated_var` (tests/embedded_project.py)."""
+    from tests.embedded_project import Templates
+
+    return Templates(tmp_path_factory.mktemp("embedded-templates"))
+
+
+@pytest.fixture
+def migrated_var(embedded_templates):
+    """migrated_var(folder, demo=False): the folder becomes a migrated embedded-default APP_VAR_DIR."""
+    return embedded_templates.copy
+
+
 @pytest.fixture
 def org_demo(db):
     """The demo organisation and users (B1-B3, H11-H32, clerk-H11 ...)."""

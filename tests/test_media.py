@@ -57,7 +57,7 @@ TRICKS = [
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
+def project(tmp_path_factory, embedded_templates):
     """An embedded-default project folder with a migrated database and files in every media folder. It does
     not touch the test database, so it runs once, in the SQLite pass."""
     from tests.conftest import on_postgres
@@ -66,7 +66,7 @@ def project(tmp_path_factory):
         pytest.skip("database-independent; runs in the SQLite pass")
     var = tmp_path_factory.mktemp("var")
     env = project_env(var)
-    manage(env, "migrate", "-v0")
+    embedded_templates.copy(var)
     for folder, files in (("media", FILES), ("records", RECORD_FILES)):
         for name, body in files.items():
             path = var / folder / name

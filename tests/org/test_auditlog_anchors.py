@@ -387,7 +387,8 @@ def test_missing_anchor_bucket_stops_startup(tmp_path):
     assert result.returncode == 2 and len(lines) == 1 and "AUDIT_ANCHOR_BUCKET" in lines[0], result.stderr
 
 
-def test_anchor_bucket_without_object_lock_is_a_warning_at_startup(tmp_path):
+def test_anchor_bucket_without_object_lock_is_a_warning_at_startup(tmp_path, migrated_var):
+    migrated_var(tmp_path)  # the start-up check is the subject, not a first migrate
     result = _manage_migrate(tmp_path, AUDIT_ANCHOR_BUCKET=s3_env()["AWS_STORAGE_BUCKET_NAME"])
     assert result.returncode == 0, result.stderr
     assert "warning: AUDIT_ANCHOR_BUCKET" in result.stderr and "no object lock" in result.stderr

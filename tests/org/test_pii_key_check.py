@@ -34,12 +34,15 @@ def refused_naming_pii_key(result):
     assert lines[0].startswith("配置错误 / configuration error: PII_KEY: does not match the key"), lines[0]
 
 
-def test_second_machine_without_pii_key_refuses_to_start_sqlite(tmp_path):
-    """Two machines on one SQLite file: A and B have no PII_KEY, so each generates its own key file."""
+def test_second_machine_without_pii_key_refuses_to_start_sqlite(tmp_path, migrated_var):
+    """Two machines on one SQLite file: A and B have no PII_KEY, so each generates its own key file. A's
+    folder is a migrated copy (its database has recorded A's key); the database file is shared."""
+    migrated_var(tmp_path / "a")
+    (tmp_path / "a" / "db.sqlite3").rename(tmp_path / "shared.sqlite3")
     database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     machine_a = {"APP_VAR_DIR": str(tmp_path / "a"), "DATABASE_URL": database}
     machine_b = {"APP_VAR_DIR": str(tmp_path / "b"), "DATABASE_URL": database}
-    migrated = manage("migrate", "-v0", env=machine_a)  # the first migrate records A's key
+    migrated = manage("migrate", "-v0", env=machine_a)
     assert migrated.returncode == 0, migrated.stderr
     assert manage("check", env=machine_a).returncode == 0
     for command in ("check", "migrate", "run_worker"):

@@ -126,7 +126,7 @@ def _sql(db, query, *args):
         return conn.execute(query, args).fetchall()
 
 
-def test_killed_worker_resumes_without_duplicates_or_orphans(tmp_path):
+def test_killed_worker_resumes_without_duplicates_or_orphans(tmp_path, migrated_var):
     """A real worker process is killed (SIGKILL) after two pages; the next worker finishes the file.
     It runs its own embedded-default project in a temporary folder, so it runs once, in the SQLite pass."""
     from tests.conftest import on_postgres
@@ -140,8 +140,7 @@ def test_killed_worker_resumes_without_duplicates_or_orphans(tmp_path):
         return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=600, **kw)
 
-    assert manage("migrate", "-v0").returncode == 0
-    assert manage("load_demo").returncode == 0
+    migrated_var(tmp_path, demo=True)
     pages = [text_page(seed=n, lines=30) for n in range(8)]
     pdf = save_pdf(tmp_path / "agreement.pdf", pages)
     out = manage("ingest", str(pdf), "--hall", "H11", "--clerk", "clerk-H11")
@@ -186,7 +185,7 @@ def test_killed_worker_resumes_without_duplicates_or_orphans(tmp_path):
     assert not list((tmp_path / "tmp").glob("ocr-*"))  # the killed run's scratch folder was cleared
 
 
-def test_ingest_wait_shows_progress_until_ocr_ends(tmp_path):
+def test_ingest_wait_shows_progress_until_ocr_ends(tmp_path, migrated_var):
     """`ingest --wait` with a running worker: a progress bar, then each record's outcome."""
     from tests.conftest import on_postgres
 
@@ -199,7 +198,7 @@ def test_ingest_wait_shows_progress_until_ocr_ends(tmp_path):
         return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=600)
 
-    assert manage("migrate", "-v0").returncode == 0 and manage("load_demo").returncode == 0
+    migrated_var(tmp_path, demo=True)
     scan = tmp_path / "form.png"
     form_page(form_lines(transaction_no="SC2026110500555"), seed=4).save(scan, dpi=(300, 300))
     worker = subprocess.Popen([sys.executable, "manage.py", "run_worker"], cwd=ROOT, env=env,
