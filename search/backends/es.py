@@ -263,7 +263,14 @@ class ElasticsearchBackend:
     @_guard
     def search(self, doctype, parsed, scope):
         self.ensure(doctype)
-        response = self.build(doctype, parsed, scope).execute()
+        try:
+            response = self.build(doctype, parsed, scope).execute()
+        except ApiError as exc:
+            # A reindex moved the alias and deleted the old index while this search was running on it
+            # (all shards failed, 503): asked again, the alias names the new index.
+            if exc.meta.status != 503 or "search_phase_execution_exception" not in str(exc):
+                raise
+            response = self.build(doctype, parsed, scope).execute()
         hits = []
         for h in response.hits:
             hl = getattr(h.meta, "highlight", None)
