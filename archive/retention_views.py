@@ -6,6 +6,7 @@ grants reach them; auditors see every screen and the PDF but no button acts for 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -245,8 +246,9 @@ def restricted_file(request, pk):
     record = scoped(request, Record, pk, "retention.restricted_open")
     try:
         opened = restriction.check_pass(request.GET.get("pass"), request.user, record)
-    except ChainError as exc:
-        raise PermissionDenied(str(exc)) from None
+    except ChainError as exc:  # back to the page that asks for the reason, saying why
+        messages.error(request, str(exc))
+        return redirect("archive_admin:restricted_open", pk=record.pk)
     if request.GET.get("scan"):
         scan = record.scans.filter(pk=request.GET["scan"] if request.GET["scan"].isdigit() else 0).first()
         fieldfile, what = (scan.master if scan else None), "master"

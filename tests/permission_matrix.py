@@ -330,8 +330,9 @@ OWN_RULES = [
          post=lambda w, s: {"customer_id": "510302199001011234", "reason": "客户申请删除"}),
     Rule("archive_admin:restricted_open", "retention.restricted_open", obj="record",
          post=lambda w, s: {"reason": "复核"}, note="GET asks for the reason; POST logs it and shows the file"),
-    Rule("archive_admin:restricted_file", "retention.restricted_open", obj="record", get=frozenset({"denied"}),
-         note="without the pass its opening gives: 403 (with it: tests/archive/test_retention_restriction.py)"),
+    Rule("archive_admin:restricted_file", "retention.restricted_open", obj="record", get=frozenset({"redirect"}),
+         note="without the pass its opening gives: back to the reason form (with it: "
+              "tests/archive/test_retention_restriction.py)"),
     Rule("archive_admin:destruction_lists", "retention.view"),
     Rule("archive_admin:destruction_draw", "destruction.draw", get="post", post=lambda w, s: {"on": "2026-11-30"}),
     Rule("archive_admin:destruction_list", "retention.view", obj="destruction_list"),

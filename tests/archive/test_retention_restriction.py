@@ -58,7 +58,9 @@ def test_restricted_files_are_hidden_opened_with_a_reason_and_still_due(make_rec
     forged = links[0].replace("pass=", "pass=x")
     other_file = links[0].replace(f"/restricted/{mine.pk}/", f"/restricted/{other.pk}/")
     for refused in (forged, other_file, links[0].split("?")[0]):
-        assert client.get(refused).status_code in (302, 403)  # Wagtail's refusal: back to the dashboard
+        response = client.get(refused, follow=True)  # back to the reason form, saying why; nothing logged
+        assert "/file/" not in response.redirect_chain[-1][0] and "请先填写事由" in response.content.decode()
+    assert client.get(links[0].split("&")[0] + "&scan=abc").status_code == 404  # no such scan
     client.force_login(users("gm"))  # another user with the same link: not in scope of the action at all
     assert client.get(links[0]).status_code in (403, 404)
     client.force_login(users("archivist"))
