@@ -195,6 +195,8 @@ class Page(models.Model):
     warnings = models.JSONField(default=list, blank=True)
     problems = models.JSONField(default=list, blank=True)
     piece = models.CharField(max_length=255, blank=True)  # this page's searchable PDF until the copy is assembled
+    # key fields read on this page by layout (records.layout): {field: {"value", "confidence", "box", ...}}
+    fields = models.JSONField(default=dict, blank=True)
 
     scope_hall_path = "record__hall"
 
