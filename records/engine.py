@@ -7,11 +7,15 @@ page's text-only PDF (the same renderer the `tesseract ... pdf` command uses). T
 process, as the command did, so a crash in the library cannot take the worker down and its memory is not
 the worker's. An engine exits when its parent dies or after `IDLE_SECONDS` without work; a dead engine is
 replaced transparently. Where libtesseract cannot be loaded, `available()` is False and records.ocr runs
-the `tesseract` command instead.
+the `tesseract` command instead. The engine binds Debian's own libtesseract (the one behind that command)
+with ctypes rather than through the tesserocr wheel, which bundles another Tesseract (5.5) and libraries: the
+fallback command and the engine must read a page the same way (tests/records/test_engine.py).
 
 Run as a script (no Django): python records/engine.py --lang chi_sim+eng --psm 4 --dpi 300 [-c NAME=VALUE]...
-Protocol: one JSON object per line each way. {"image": PATH, "out": BASE} → {"text", "confidences"} and
-BASE.pdf written, or {"error": MESSAGE}. The first line an engine writes is {"ready": true} or {"error"}.
+Protocol: one JSON object per line each way. {"image": PATH, "out": BASE} → {"text", "confidences", "tsv"}
+(the word boxes) and BASE.pdf written, or {"error": MESSAGE}; {"cells": [{"image", "lang", "psm",
+"whitelist"}]} → {"cells": [{"text", "confidences"}]}: small images re-read one by one (records.cellread),
+each language loaded once in a second TessBaseAPI. The first line an engine writes is {"ready": true} or {"error"}.
 """
 import json
 import logging
@@ -59,6 +63,10 @@ def _library(libraries):
         (tess, "TessResultRendererEndDocument"): (ctypes.c_int, [ptr]),
         (tess, "TessDeleteResultRenderer"): (None, [ptr]),
         (tess, "TessBaseAPIClear"): (None, [ptr]),
+        (tess, "TessBaseAPIGetTsvText"): (ctypes.POINTER(ctypes.c_char), [ptr, ctypes.c_int]),
+        (tess, "TessBaseAPISetImage2"): (None, [ptr, ptr]),
+        (tess, "TessBaseAPISetSourceResolution"): (None, [ptr, ctypes.c_int]),
+        (tess, "TessBaseAPIRecognize"): (ctypes.c_int, [ptr, ptr]),
     }
     for (lib, name), (restype, argtypes) in signatures.items():
         function = getattr(lib, name)
@@ -71,14 +79,62 @@ class _Reader:
 
     def __init__(self, lang, psm, dpi, variables, libraries=LIBRARIES):
         self.ctypes, self.lept, self.tess = _library(libraries)
-        self.api = self.tess.TessBaseAPICreate()
-        if self.tess.TessBaseAPIInit3(self.api, None, lang.encode()) != 0:
-            raise EngineError(f"Tesseract could not load the language data {lang}")
-        for name, value in [("user_defined_dpi", str(dpi)), *variables]:
-            if not self.tess.TessBaseAPISetVariable(self.api, name.encode(), value.encode()):
-                raise EngineError(f"Tesseract has no variable {name}")
+        self.dpi, self.variables = dpi, variables
+        self.api = self._api(lang)
         self.tess.TessBaseAPISetPageSegMode(self.api, int(psm))
         self.datapath = self.tess.TessBaseAPIGetDatapath(self.api)
+        self.cell_apis = {}  # language → a second TessBaseAPI for re-reading single cells (records.cellread)
+
+    def _api(self, lang):
+        api = self.tess.TessBaseAPICreate()
+        if self.tess.TessBaseAPIInit3(api, None, lang.encode()) != 0:
+            raise EngineError(f"Tesseract could not load the language data {lang}")
+        for name, value in [("user_defined_dpi", str(self.dpi)), *self.variables]:
+            if not self.tess.TessBaseAPISetVariable(api, name.encode(), value.encode()):
+                raise EngineError(f"Tesseract has no variable {name}")
+        return api
+
+    def _text(self, raw):
+        text = self.ctypes.string_at(raw).decode("utf-8", errors="replace") if raw else ""
+        if raw:
+            self.tess.TessDeleteText(raw)
+        return text
+
+    def _confidences(self, api):
+        confidences, array = [], self.tess.TessBaseAPIAllWordConfidences(api)
+        if array:
+            while array[len(confidences)] != -1:
+                confidences.append(array[len(confidences)])
+            self.tess.TessDeleteIntArray(array)
+        return confidences
+
+    def cells(self, requests):
+        """Read small images one by one, each with its own language, segmentation mode and characters."""
+        answers = []
+        for request in requests:
+            lang = request.get("lang", "chi_sim")
+            if lang not in self.cell_apis:
+                self.cell_apis[lang] = self._api(lang)
+            api = self.cell_apis[lang]
+            pix = self.lept.pixRead(str(request["image"]).encode())
+            if not pix:
+                answers.append({"text": "", "confidences": []})
+                continue
+            try:
+                self.tess.TessBaseAPISetVariable(api, b"tessedit_char_whitelist",
+                                                 request.get("whitelist", "").encode())
+                self.tess.TessBaseAPISetPageSegMode(api, int(request.get("psm", 7)))
+                self.tess.TessBaseAPISetImage2(api, pix)
+                self.tess.TessBaseAPISetSourceResolution(api, self.dpi)
+                if self.tess.TessBaseAPIRecognize(api, None) != 0:
+                    answers.append({"text": "", "confidences": []})
+                    continue
+                answers.append({"text": self._text(self.tess.TessBaseAPIGetUTF8Text(api)).strip(),
+                                "confidences": self._confidences(api)})
+            finally:
+                self.lept.pixDestroy(self.ctypes.byref(self.ctypes.c_void_p(pix)))
+                self.tess.TessBaseAPIClear(api)
+        return {"cells": answers}
 
     def read(self, image, out):
         ctypes, tess = self.ctypes, self.tess
@@ -93,16 +149,9 @@ class _Reader:
                 return {"error": "Tesseract could not read the page"}
             if not tess.TessResultRendererEndDocument(renderer):
                 return {"error": f"Tesseract could not write {out}.pdf"}
-            raw = tess.TessBaseAPIGetUTF8Text(self.api)
-            text = ctypes.string_at(raw).decode("utf-8", errors="replace") if raw else ""
-            if raw:
-                tess.TessDeleteText(raw)
-            confidences, array = [], tess.TessBaseAPIAllWordConfidences(self.api)
-            if array:
-                while array[len(confidences)] != -1:
-                    confidences.append(array[len(confidences)])
-                tess.TessDeleteIntArray(array)
-            return {"text": text, "confidences": confidences}
+            text = self._text(tess.TessBaseAPIGetUTF8Text(self.api))
+            tsv = self._text(tess.TessBaseAPIGetTsvText(self.api, 0))
+            return {"text": text, "confidences": self._confidences(self.api), "tsv": tsv}
         finally:
             if renderer:
                 tess.TessDeleteResultRenderer(renderer)
@@ -150,7 +199,10 @@ def serve(argv=None):
             return 0  # the worker closed the pipe
         try:
             request = json.loads(line)
-            answer(reader.read(request["image"], request["out"]))
+            if "cells" in request:
+                answer(reader.cells(request["cells"]))
+            else:
+                answer(reader.read(request["image"], request["out"]))
         except (ValueError, KeyError, TypeError) as exc:
             answer({"error": f"bad request: {exc}"})
     return 0  # idle: the worker starts a new engine when it needs one
@@ -200,9 +252,16 @@ class Engine:
             raise EngineError(f"the Tesseract engine gave an unreadable answer ({exc})") from exc
 
     def read(self, image, out, timeout=600):
-        """OCR one page image → {"text", "confidences"}; writes out + ".pdf" (text layer only)."""
+        """OCR one page image → {"text", "confidences", "tsv"}; writes out + ".pdf" (text layer only)."""
+        return self._ask({"image": str(image), "out": str(out)}, timeout)
+
+    def cells(self, requests, timeout=120):
+        """Re-read small images (records.cellread) → [{"text", "confidences"}] in the same order."""
+        return self._ask({"cells": requests}, timeout)["cells"]
+
+    def _ask(self, request, timeout):
         try:
-            self.proc.stdin.write(json.dumps({"image": str(image), "out": str(out)}).encode() + b"\n")
+            self.proc.stdin.write(json.dumps(request).encode() + b"\n")
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
             raise EngineError(f"the Tesseract engine stopped ({exc})") from exc
@@ -267,6 +326,16 @@ class Pool:
                     if fresh or engine.alive():
                         raise
             # the engine had stopped (idle exit) before this page: try once with a new one
+
+    def cells(self, requests, timeout=120):
+        """Re-read small images with a lent engine (replaced once if it had stopped while idle)."""
+        for attempt in (1, 2):
+            with self.borrowed() as engine:
+                try:
+                    return engine.cells(requests, timeout)
+                except EngineError:
+                    if attempt == 2 or engine.alive():
+                        raise
 
     def close(self):
         with self.lock:

@@ -1,12 +1,21 @@
-"""Key fields of a customer file read from its OCR text, validated, each with a confidence.
+"""Key fields of a customer file, validated, each with a confidence: right, or flagged, never silently wrong.
 
-A value that fails validation is kept with its problem named (flagged), never silently accepted.
-Validation: ID number check digit (GB 11643, ISO 7064 MOD 11-2) and a real birth date; 11-digit mobile
-number; a real business date.
+Each field comes from its box on the form (records.layout), read twice (records.fieldread): the page read's
+words and a re-reading of the box with the field's own set-up. A value is taken without a flag only when it
+passes its check, its words' own confidence (the recogniser's, never a constant) reaches the threshold set
+in the admin (records.formats), and the two readings do not contradict each other. Checks: the ID number's
+check digit (GB 11643, ISO 7064 MOD 11-2) and a real birth date, and agreement with the copy of the ID card;
+an 11-digit mobile number; the operator's transaction-number format (records.formats) and its date; a real
+business date, not in the future and not before the hall opened; a business type from the admin's table; a
+name in Chinese characters that starts with a surname, and agrees with the name on the ID-card copy.
+Where no label was found (an unknown form), the values are searched in the page text as before, at a
+confidence below any threshold, so they are always flagged for a person.
 """
 import datetime
 import re
 from dataclasses import dataclass, field
+
+from . import surnames
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -177,3 +186,128 @@ def extract_field(name, text):
 def extract(text):
     """All key fields of one customer file's OCR text."""
     return {name: extract_field(name, text) for name in LABELS}
+
+
+# ---------------------------------------------------------------- fields read by layout (records.fieldread)
+
+TEXT_ONLY_CONFIDENCE = 0.5  # a value found only in the page text, without its label's box: always checked
+
+
+def _clean(name, raw):
+    raw = (raw or "").strip()
+    if name in ("customer_name", "customer_name_copy", "business_type"):
+        return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", raw).strip(" :：|丨,，.。")
+    if name == "business_date":
+        return raw
+    value = re.sub(r"\s+", "", raw).upper()
+    if name in ("service_number", "id_number", "id_number_copy"):
+        value = value.translate(_DIGIT_FIXES)
+    return value
+
+
+def _problem(name, value, context):
+    base = name.removesuffix("_copy")
+    if base == "transaction_no":
+        from .formats import check_transaction_no
+
+        return check_transaction_no(value, context.get("business_date"))
+    if base == "customer_name":
+        if not re.fullmatch(r"[\u4e00-\u9fff·]{2,6}", value):
+            return "客户姓名疑似识别错误（不是中文姓名），请核对"
+        if not surnames.has_surname(value):
+            return "客户姓名的首字不是常见姓氏，请核对"
+        return None
+    if base == "business_type":
+        from .models import BusinessType
+
+        if not value:
+            return "内容为空"
+        return None if BusinessType.objects.filter(name=value).exists() else "业务类型不在业务类型表中"
+    if base == "business_date":
+        day, problem = parse_date(value)
+        if problem:
+            return problem
+        today = context.get("today") or datetime.date.today()
+        if day > today:
+            return "受理日期晚于今天"
+        opened = context.get("opened_on")
+        if opened and day < opened:
+            return "受理日期早于营业厅开业日期"
+        return None
+    return validate(base, value)
+
+
+def _normal(name, value):
+    if name == "business_date":
+        day, problem = parse_date(value)
+        return day.isoformat() if day and not problem else value
+    return value
+
+
+def _combined(confidences):
+    """Independent readings that agree: the chance that all of them erred the same way is the product."""
+    miss = 1.0
+    for confidence in confidences:
+        miss *= 1 - min(max(confidence, 0.0), 1.0)
+    return 1 - miss
+
+
+def decide(name, readings, context, threshold):
+    """One field from its readings [(source, {"text", "confidence"})]: the page read and the cell re-read of
+    the form, and for names and ID numbers those of the ID-card copy too → Field. Valid values are grouped;
+    the best-supported one is taken unless another valid value is strongly read too (then flagged)."""
+    candidates = []
+    for source, part in readings:
+        value = _clean(name, (part or {}).get("text"))
+        if value:
+            candidates.append((source, value, float(part.get("confidence") or 0), _problem(name, value, context)))
+    if not candidates:
+        return Field(name, problem="标签旁未识别到内容")
+    support = {}
+    for source, value, confidence, problem in candidates:
+        if problem is None:
+            support.setdefault(_normal(name, value), []).append((confidence, source))
+    if not support:
+        source, value, confidence, problem = candidates[0]
+        return Field(name, _normal(name, value), round(confidence * 0.4, 2), problem, source)
+    ranked = sorted(support.items(), key=lambda item: -_combined(c for c, _ in item[1]))
+    value, backing = ranked[0]
+    confidence = _combined(c for c, _ in backing)
+    source = "+".join(s for _, s in backing)
+    if len(ranked) > 1 and _combined(c for c, _ in ranked[1][1]) >= 0.5:
+        copy = any(s.startswith("copy") for _, s in ranked[1][1] + backing)
+        problem = "与身份证复印件上的内容不一致，请核对" if copy else "两次识别的结果不一致，请核对"
+        return Field(name, value, round(confidence * 0.5, 2), problem, source)
+    if confidence < threshold:
+        return Field(name, value, round(confidence, 2), f"识别置信度 {confidence:.2f} 低于阈值 {threshold:.2f}，请核对",
+                     source)
+    return Field(name, value, round(confidence, 2), None, source)
+
+
+def extract_fields(pages, text, context=None):
+    """The key fields of a file from its pages' layout readings (the first page with each label wins; names
+    and ID numbers also from the ID-card copy), falling back to the page text."""
+    from .formats import confidence_threshold
+
+    context = dict(context or {})
+    threshold = confidence_threshold()
+    readings = {}
+    for page in pages:
+        for name, reading in (page or {}).items():
+            readings.setdefault(name, reading)
+    fields = {}
+    for name in ["business_date"] + [n for n in LABELS if n != "business_date"]:
+        found = [(source, readings[name][source]) for source in ("page", "cell") if name in readings]
+        copy = readings.get(f"{name}_copy")
+        if copy:
+            found += [(f"copy-{source}", copy[source]) for source in ("page", "cell")]
+        if found:
+            fields[name] = decide(name, found, context, threshold)
+        else:
+            fields[name] = extract_field(name, text)
+            fields[name].confidence = min(fields[name].confidence, TEXT_ONLY_CONFIDENCE)
+            if not fields[name].flagged:
+                fields[name].problem = "未找到该字段的标签位置，取自全文，请核对"
+        if name == "business_date" and not fields[name].flagged:
+            context["business_date"] = datetime.date.fromisoformat(fields[name].value)
+    return {name: fields[name] for name in LABELS}

@@ -1,8 +1,9 @@
 """OCR of a record, page by page, in the worker; restartable.
 
-Each page is rasterised (PDF via pdftoppm, TIFF frame by frame), checked (records.pagecheck), deskewed and
-read by one Tesseract run (chi_sim+eng) that writes both the text and that page's searchable PDF (page
-image + invisible text layer). The page's PDF piece is stored under a fixed name and its Page row is saved
+Each page is rasterised (PDF via pdftoppm, TIFF frame by frame), checked (records.pagecheck), deskewed,
+cleaned of coloured ink, table rules and speckle (records.pageprep) and read by one Tesseract run
+(chi_sim+eng) that writes the text, the word boxes and that page's searchable PDF (page image as scanned +
+invisible text layer). The key fields' boxes are then found by layout and read again (records.fieldread). The page's PDF piece is stored under a fixed name and its Page row is saved
 after it, so a worker killed in the middle resumes at the first page without a row, never duplicating a
 page or leaving a stray file. A worker holds the file under a lease while it works (records/lease.py): a
 dead worker's file is taken over by another, and faults of the database or S3 queue it again instead of
@@ -34,13 +35,12 @@ from django.utils import timezone
 from PIL import Image
 from pypdf import PdfReader, PdfWriter, Transformation
 
-from . import engine, keyfields, lease, pagecheck, pdfjoin, storage, transitions
+from . import engine, fieldread, keyfields, lease, pagecheck, pageprep, pdfjoin, storage, transitions
 from .intake import tmp_dir
 from .models import Page, Record
 
 LANG = "chi_sim+eng"
 RASTER_DPI = 300
-BILEVEL = [255 if v > pagecheck.INK_THRESHOLD else 0 for v in range(256)]  # grey → black/white table
 PSM = "4"  # one column of lines: keeps a form's "label: value" lines together, ignores speckle
 # Inverted-text retries are for light-on-dark print, which paper forms do not have.
 TESSERACT_CONFIG = ["-c", "tessedit_do_invert=0"]
@@ -78,6 +78,7 @@ class PageResult:
     confidence: float | None
     pdf: bytes
     check: pagecheck.PageCheck
+    fields: dict = None
 
 
 def threads():
@@ -85,45 +86,50 @@ def threads():
 
 
 def pdf_page_dpis(path):
-    """Resolution of the scan on each page of a PDF: {page: dpi of its sharpest image}, from poppler's
-    `pdfimages -list` (nothing is decoded or kept in memory)."""
+    """Resolution and colour of the scan on each page of a PDF: {page: (dpi of its sharpest image, whether
+    any image is in colour)}, from poppler's `pdfimages -list` (nothing is decoded or kept in memory)."""
     result = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, timeout=600)
-    dpis = {}
+    pages = {}
     for line in result.stdout.splitlines()[2:]:
         parts = line.split()
         if len(parts) >= 14 and parts[0].isdigit() and parts[2] == "image":
             try:
-                dpis[int(parts[0])] = max(dpis.get(int(parts[0]), 0), int(round(float(parts[12]))))
+                number, dpi = int(parts[0]), int(round(float(parts[12])))
             except ValueError:
                 continue
-    return dpis
+            known_dpi, colour = pages.get(number, (0, False))
+            pages[number] = (max(known_dpi, dpi), colour or parts[5] not in ("gray", "-"))
+    return pages
 
 
-def _rasterise_pdf_page(path, number, workdir):
+def _rasterise_pdf_page(path, number, workdir, colour=False):
     out = Path(workdir) / f"r{number}"
-    subprocess.run(["pdftoppm", "-r", str(RASTER_DPI), "-gray", "-f", str(number), "-l", str(number),
-                    "-singlefile", str(path), str(out)], check=True, capture_output=True, timeout=300)
-    image = Image.open(f"{out}.pgm")
+    subprocess.run(["pdftoppm", "-r", str(RASTER_DPI), *([] if colour else ["-gray"]), "-f", str(number), "-l",
+                    str(number), "-singlefile", str(path), str(out)], check=True, capture_output=True, timeout=300)
+    name = f"{out}.{'ppm' if colour else 'pgm'}"
+    image = Image.open(name)
     image.load()
-    os.unlink(f"{out}.pgm")
+    os.unlink(name)
     return image
 
 
-def _load_page(path, kind, number, workdir, pdf_dpi=None):
-    """(grayscale image, dpi of the original scan) of page `number` (1-based)."""
+def _load_page(path, kind, number, workdir, pdf_page=None):
+    """(the page image, grey or colour as scanned; dpi of the original scan) of page `number` (1-based)."""
     if kind == "pdf":
-        return _rasterise_pdf_page(path, number, workdir), pdf_dpi
+        dpi, colour = pdf_page or (None, False)
+        return _rasterise_pdf_page(path, number, workdir, colour), dpi
     with Image.open(path) as source:
         source.seek(number - 1)
-        image = source.convert("L")
+        image = source.convert("RGB") if source.mode in ("RGB", "RGBA", "CMYK", "P", "YCbCr") else source.convert("L")
         return image, pagecheck.image_dpi(source)
 
 
-def _tesseract(image, workdir, number):
-    """One Tesseract run on the binarised page → (text, mean word confidence, text-only PDF page)."""
+def _tesseract(bilevel, workdir, number):
+    """One Tesseract run on the cleaned bilevel page → (text, mean word confidence, text-only PDF page, word
+    boxes as TSV)."""
     base = Path(workdir) / f"p{number}"
     source = base.with_suffix(".tif")
-    image.point(BILEVEL, "1").save(source, "TIFF", compression="group4")
+    bilevel.save(source, "TIFF", compression="group4")
     try:
         if getattr(settings, "OCR_ENGINE", "library") == "library" and ENGINES.available():
             try:
@@ -131,14 +137,14 @@ def _tesseract(image, workdir, number):
             except engine.EngineError as exc:
                 log.error("Tesseract failed on page %s: %s", number, exc)
                 raise OcrFailure(f"第 {number} 页文字识别程序出错，请稍后重试；如仍失败请联系管理员") from exc
-            text, confidences = answer["text"], [c for c in answer["confidences"] if c >= 0]
+            text, confidences, tsv = answer["text"], [c for c in answer["confidences"] if c >= 0], answer["tsv"]
         else:
-            text, confidences = _tesseract_command(source, base, number)
+            text, confidences, tsv = _tesseract_command(source, base, number)
         pdf = base.with_suffix(".pdf").read_bytes()
     finally:
         for suffix in (".tif", ".txt", ".pdf", ".tsv"):
             base.with_suffix(suffix).unlink(missing_ok=True)
-    return text, (round(sum(confidences) / len(confidences), 1) if confidences else None), pdf
+    return text, (round(sum(confidences) / len(confidences), 1) if confidences else None), pdf, tsv
 
 
 def _tesseract_command(source, base, number):
@@ -150,11 +156,11 @@ def _tesseract_command(source, base, number):
         log.error("tesseract failed on page %s: %s", number, result.stderr.decode(errors="replace").strip()[-300:])
         raise OcrFailure(f"第 {number} 页文字识别程序出错，请稍后重试；如仍失败请联系管理员")
     confidences = []
-    with open(base.with_suffix(".tsv"), encoding="utf-8") as fh:
-        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-            if row.get("text", "").strip() and float(row.get("conf", -1)) >= 0:
-                confidences.append(float(row["conf"]))
-    return base.with_suffix(".txt").read_text(encoding="utf-8"), confidences
+    tsv = base.with_suffix(".tsv").read_text(encoding="utf-8")
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        if row.get("text", "").strip() and float(row.get("conf", -1)) >= 0:
+            confidences.append(float(row["conf"]))
+    return base.with_suffix(".txt").read_text(encoding="utf-8"), confidences, tsv
 
 
 def _image_pdf(image):
@@ -173,25 +179,36 @@ def _searchable(image, text_pdf):
     return buffer.getvalue()
 
 
-def process_page(path, kind, number, workdir, pdf_dpi=None):
+def process_page(path, kind, number, workdir, pdf_page=None):
     try:
-        image, dpi = _load_page(path, kind, number, workdir, pdf_dpi)
+        image, dpi = _load_page(path, kind, number, workdir, pdf_page)
     except Exception as exc:  # damaged page data (intake decodes images, but a PDF's pages only here)
         log.warning("page %s of %s cannot be read: %s: %s", number, Path(path).name, type(exc).__name__, exc)
         raise OcrFailure(f"第 {number} 页已损坏或不完整，无法读取；请重新扫描该文件") from exc
-    if dpi:
-        image.info["dpi"] = (dpi, dpi)
-    else:
-        image.info.pop("dpi", None)  # not recorded: read as 300 dpi with a warning (records.pagecheck)
-    check = pagecheck.check(image)
+    visible = image.convert("L")  # what people see: seals and signatures included
+    gray = pageprep.grey(image)  # what is read: coloured ink dropped out (records.pageprep)
+    del image
+    for page in (visible, gray):
+        if dpi:
+            page.info["dpi"] = (dpi, dpi)
+        else:
+            page.info.pop("dpi", None)  # not recorded: read as 300 dpi with a warning (records.pagecheck)
+    check = pagecheck.check(gray)
     if check.rejected or check.blank:  # nothing to read (or to be rescanned): the page image without text layer
-        return PageResult(number, "", None, _image_pdf(image), check)
+        return PageResult(number, "", None, _image_pdf(visible), check)
     if check.speckle >= pagecheck.SPECKLE_DENOISE:
-        image = pagecheck.denoise(image)  # heavy speckle costs OCR accuracy (and time on sparse pages)
-    if abs(check.skew) > pagecheck.MAX_SKEW:
-        image = pagecheck.deskew(image, check.skew)  # strong skew hurts OCR: straighten the pixels first
-    text, confidence, text_pdf = _tesseract(image, workdir, number)
-    return PageResult(number, text, confidence, _searchable(image, text_pdf), check)
+        # heavy speckle costs OCR accuracy (and time on sparse pages)
+        visible, gray = pagecheck.denoise(visible), pagecheck.denoise(gray)
+    skew = check.skew
+    if abs(skew) > pagecheck.MAX_SKEW:  # strong skew hurts OCR: straighten the pixels first
+        visible, gray = pagecheck.deskew(visible, skew), pagecheck.deskew(gray, skew)
+        skew = 0.0
+    prepared = pageprep.Prepared(gray, dpi or RASTER_DPI)
+    size = gray.size
+    del gray
+    text, confidence, text_pdf, tsv = _tesseract(prepared.image(), workdir, number)
+    fields = fieldread.read_page(prepared, tsv, skew, size, workdir, number, ENGINES)
+    return PageResult(number, text, confidence, _searchable(visible, text_pdf), check, fields)
 
 
 def residual_skew(page):
@@ -229,7 +246,8 @@ def _store(record, result, held=None):
     check = result.check
     Page.objects.update_or_create(record=record, number=result.number, defaults={
         "text": result.text, "confidence": result.confidence, "dpi": check.dpi, "skew": check.skew,
-        "ink_ratio": check.ink_ratio, "warnings": check.warnings, "problems": check.problems, "piece": name})
+        "ink_ratio": check.ink_ratio, "warnings": check.warnings, "problems": check.problems, "piece": name,
+        "fields": result.fields or {}})
     if held:
         held.renew()
     else:
@@ -320,12 +338,12 @@ def _run(record, progress, held=None):
         with scan.master.open("rb") as src, open(local, "wb") as dst:
             while chunk := src.read(1024 * 1024):
                 dst.write(chunk)
-        dpis = pdf_page_dpis(local) if scan.kind == "pdf" else {}
+        pdf_pages = pdf_page_dpis(local) if scan.kind == "pdf" else {}
         with ThreadPoolExecutor(max_workers=threads()) as pool:
             window = threads() * 2
             pending = []
             for number in todo:
-                pending.append(pool.submit(process_page, local, scan.kind, number, workdir, dpis.get(number)))
+                pending.append(pool.submit(process_page, local, scan.kind, number, workdir, pdf_pages.get(number)))
                 if len(pending) >= window:
                     _store(record, pending.pop(0).result(), held)
                     if progress:
@@ -337,12 +355,9 @@ def _run(record, progress, held=None):
         replaced = record.access_copy.name
         page_count = _assemble(record, numbers, workdir)
     _cleanup_pieces(record, numbers)
-    text = "\n".join(record.pages.order_by("number").values_list("text", flat=True))
-    extracted = keyfields.extract(text)
-    confidences = [c for c in record.pages.values_list("confidence", flat=True) if c is not None]
-    ocr_quality = (sum(confidences) / len(confidences) / 100) if confidences else 0.5
-    for found in extracted.values():
-        found.confidence = round(found.confidence * (0.5 + 0.5 * ocr_quality), 2)
+    pages = list(record.pages.order_by("number").values_list("text", "fields"))
+    extracted = keyfields.extract_fields([f for _, f in pages], "\n".join(t for t, _ in pages),
+                                         {"opened_on": getattr(record.hall, "opened_on", None)})
     if held:
         held.check()
     flagged = transitions.apply_fields(record, extracted)

@@ -1,0 +1,91 @@
+"""Each key field's box read again, alone, with a set-up made for that field.
+
+The page read (chi_sim+eng, a column of lines) is a general reader: it reads 侯 as 修 in a name next to
+Latin letters, S as $ in a transaction number, and the digits of a phone number as words. A field's value
+is read a second time from its box (records.layout) on the cleaned page (records.pageprep), as one line
+(psm 7), in the field's own language and characters:
+  names and business types  chi_sim only (no Latin letters to slip into);
+  ID and phone numbers      digits (and X) only;
+  transaction numbers       chi_sim, checked against the operator's numbering formats (records.formats);
+  business dates            digits and 年月日:-/.
+The box is cut from the straightened, cleaned page with a white border (Tesseract reads a line best with
+some margin). The engine (records.engine) does the reading; without it, the `tesseract` command.
+"""
+import subprocess
+from pathlib import Path
+
+from django.conf import settings
+from PIL import Image
+
+DIGITS = "0123456789"
+SPECS = {
+    # chi_sim reads Latin capitals well; a whitelist would force "$" to "S" and report a confidence of 0
+    "transaction_no": {"lang": "chi_sim", "whitelist": ""},
+    "service_number": {"lang": "eng", "whitelist": DIGITS},
+    "id_number": {"lang": "eng", "whitelist": DIGITS + "X"},
+    "id_number_copy": {"lang": "eng", "whitelist": DIGITS + "X"},
+    "business_date": {"lang": "chi_sim", "whitelist": DIGITS + "年月日:：-/. "},
+    "business_type": {"lang": "chi_sim", "whitelist": ""},
+    "customer_name": {"lang": "chi_sim", "whitelist": ""},
+    "customer_name_copy": {"lang": "chi_sim", "whitelist": ""},
+    "label": {"lang": "chi_sim", "whitelist": ""},
+}
+BORDER = 12
+
+
+def crop(straight, box):
+    """The box of the straightened clean page (mode "1" or "L"), with a white border, as a grey image."""
+    left, top, right, bottom = (int(round(v)) for v in box)
+    left, top = max(0, left + 2), max(0, top + 2)
+    right, bottom = min(straight.width, right - 2), min(straight.height, bottom - 2)
+    if right - left < 4 or bottom - top < 4:
+        return None
+    piece = straight.crop((left, top, right, bottom)).convert("L")
+    bbox = piece.point(lambda v: 255 - v).getbbox()
+    if bbox is None:
+        return None  # an empty cell
+    piece = piece.crop(bbox)
+    framed = Image.new("L", (piece.width + 2 * BORDER, piece.height + 2 * BORDER), 255)
+    framed.paste(piece, (BORDER, BORDER))
+    return framed
+
+
+def read(pieces, workdir, tag, pool):
+    """[(name, image or None)] → [(text, [word confidences])], in order; `pool` lends the engines."""
+    requests, answers = [], [("", [])] * len(pieces)
+    for index, (name, image) in enumerate(pieces):
+        if image is None:
+            continue
+        path = Path(workdir) / f"{tag}-cell{index}.png"
+        image.save(path, dpi=(300, 300))
+        requests.append((index, {"image": str(path), "lang": SPECS[name]["lang"], "psm": 7,
+                                 "whitelist": SPECS[name]["whitelist"]}))
+    if not requests:
+        return answers
+    try:
+        if getattr(settings, "OCR_ENGINE", "library") == "library" and pool.available():
+            results = pool.cells([r for _, r in requests])
+            for (index, _), result in zip(requests, results):
+                answers[index] = (result["text"], [c for c in result["confidences"] if c >= 0])
+        else:
+            for index, request in requests:
+                answers[index] = _command(request)
+    finally:
+        for _, request in requests:
+            Path(request["image"]).unlink(missing_ok=True)
+    return answers
+
+
+def _command(request):
+    """The same reading through the `tesseract` command (one process per cell: only where engines cannot run)."""
+    command = ["tesseract", request["image"], "stdout", "-l", request["lang"], "--psm", str(request["psm"]),
+               "--dpi", "300", "-c", f"tessedit_char_whitelist={request['whitelist']}", "tsv"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    words, confidences = [], []
+    for line in result.stdout.splitlines()[1:]:
+        parts = line.split("\t")
+        if len(parts) == 12 and parts[0] == "5" and parts[11].strip():
+            words.append(parts[11].strip())
+            confidences.append(float(parts[10]))
+    joiner = "" if request["lang"] == "chi_sim" else " "
+    return joiner.join(words), confidences

@@ -1,0 +1,45 @@
+"""The key fields of one page: located by layout (records.layout), each read twice.
+
+For every field whose label is on the page, two readings are kept in the page's row (Page.fields), so that a
+worker that resumes a file does not read its pages again:
+  "page"  the words the page read found in the value's box, with their word confidences;
+  "cell"  the box read again alone with the field's own set-up (records.cellread).
+records.keyfields decides between them. Label cells that the page read could not make out (a label under
+the seal, a faint Kai face) are read once more, alone, before giving up on their row.
+"""
+from . import cellread, layout
+
+MAX_LABEL_RETRIES = 12
+
+
+def _reading(text, confidences):
+    """A reading with its words' mean confidence (Tesseract's own, 0-100 → 0-1)."""
+    return {"text": text, "confidence": round(sum(confidences) / len(confidences) / 100 if confidences else 0, 3)}
+
+
+def read_page(prepared, tsv, skew, size, workdir, number, pool):
+    """{field: {"page": {...}, "cell": {...}, "in_cell": bool}} for the labels found on this page."""
+    words = layout.words_from_tsv(tsv)
+    found, unread = layout.locate(words, prepared, skew, size)
+    if not found and not prepared.ruled:
+        return {}
+    straight = layout.Frame(size, skew).straighten(prepared.image().convert("L"))
+    wanted = set(layout.LABELS) - set(found)
+    if wanted and unread:
+        unread = unread[:MAX_LABEL_RETRIES]
+        labels = cellread.read([("label", cellread.crop(straight, cell)) for cell, _ in unread], workdir,
+                               f"p{number}l", pool)
+        for (cell, value), (text, _conf) in zip(unread, labels):
+            match = layout.label_of(text)
+            if match and match[0] in wanted:
+                wanted.discard(match[0])
+                found[match[0]] = layout.Region(match[0], value, [], True)
+    names = sorted(found)
+    readings = cellread.read([(name, cellread.crop(straight, found[name].box)) for name in names], workdir,
+                             f"p{number}", pool)
+    result = {}
+    for name, (text, confidences) in zip(names, readings):
+        region = found[name]
+        result[name] = {"page": _reading(region.text, [w.conf for w in region.words]),
+                        "cell": _reading(text, confidences), "in_cell": region.in_cell}
+    return result

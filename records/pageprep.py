@@ -1,0 +1,92 @@
+"""What is not text is taken off a page before it is read: coloured ink, table rules and scanner speckle.
+
+Halls print their forms in black and then stamp a red seal across the date and phone cells and sign in blue
+pen. Read as grey, a red seal is as dark as print (L ≈ 95) and turns the cells under it into noise. The
+colour dropout keeps each pixel's brightest channel: red and blue ink become light and vanish at the ink
+threshold, while black print, also where the seal lies over it, stays black (the scanners' "red dropout",
+done for every colour). Only colour scans pay for it; grey and bilevel pages are left as they are.
+
+Ruled lines are found as runs of ink longer than any stroke of a character (a quarter inch across, a quarter
+inch down), which survives the up-to-2° skew of a page fed by hand (a 3 px rule at 2° still runs 85 px on
+one row). They are both removed before reading and kept as the table's geometry for records.layout.
+Speckle is ink with almost no ink around it (under 12% of an 11 × 11 window); strokes and the dots of a
+colon have more. All of it works on arrays of one byte or one bit per pixel, a few copies of the page at
+most (an A4 page at 300 dpi is 8.7 MB a copy).
+"""
+import numpy as np
+from PIL import Image, ImageChops, ImageFilter
+
+INK = 160  # grey levels below this are ink (as records.pagecheck.INK_THRESHOLD)
+SPECKLE_DENSITY = 0.12
+
+
+def grey(image):
+    """The page in grey with coloured ink dropped out (a colour page), or simply in grey."""
+    if image.mode in ("RGB", "RGBA", "CMYK", "P", "YCbCr"):
+        red, green, blue = image.convert("RGB").split()[:3]
+        return ImageChops.lighter(ImageChops.lighter(red, green), blue)
+    return image.convert("L")
+
+
+def _runs(mask, axis, length):
+    """Where `mask` has a run of at least `length` along `axis` (erosion, then dilation, by doubling shifts)."""
+    runs = mask.copy()
+    done = 1
+    while done < length:
+        step = min(done, length - done)
+        if axis == 1:
+            runs[:, :-step] &= runs[:, step:]
+            runs[:, -step:] = False
+        else:
+            runs[:-step] &= runs[step:]
+            runs[-step:] = False
+        done += step
+    grown = 1
+    while grown < length:
+        step = min(grown, length - grown)
+        if axis == 1:
+            runs[:, step:] |= runs[:, :-step]
+        else:
+            runs[step:] |= runs[:-step]
+        grown += step
+    return runs
+
+
+def rules(ink, dpi):
+    """(horizontal, vertical) masks of the ruled lines in a page's ink mask."""
+    length = max(8, int(dpi * 0.25))
+    return _runs(ink, 1, length), _runs(ink, 0, length)
+
+
+def _thicken(mask):
+    """One pixel more on every side: the blurred edge of a rule goes with it."""
+    out = mask.copy()
+    out[1:] |= mask[:-1]
+    out[:-1] |= mask[1:]
+    edge = out.copy()
+    out[:, 1:] |= edge[:, :-1]
+    out[:, :-1] |= edge[:, 1:]
+    return out
+
+
+def despeckle(ink):
+    """The ink mask without isolated dots."""
+    density = Image.fromarray(ink.astype(np.uint8) * 255).filter(ImageFilter.BoxBlur(5))
+    return ink & (np.asarray(density) > int(SPECKLE_DENSITY * 255))
+
+
+class Prepared:
+    """A page ready to read: its clean bilevel image, and its rules for the layout."""
+
+    def __init__(self, gray, dpi, threshold=INK):
+        ink = np.asarray(gray) < threshold
+        self.horizontal, self.vertical = rules(ink, dpi)
+        self.ruled = bool(self.horizontal.any() and self.vertical.any())
+        if self.ruled:
+            ink &= ~_thicken(self.horizontal | self.vertical)
+        self.ink = despeckle(ink)
+        self.dpi = dpi
+
+    def image(self):
+        """The clean page as a bilevel image (ink black)."""
+        return Image.fromarray(np.where(self.ink, 0, 255).astype(np.uint8)).convert("1")
