@@ -18,6 +18,7 @@ import csv
 import datetime
 import hashlib
 import io
+import logging
 import re
 import unicodedata
 import zipfile
@@ -35,6 +36,7 @@ from org.pii import encrypt, lookup_hash, mask, normalise_id
 from . import events
 from .models import OperatorReport, Record, ReportRow
 
+log = logging.getLogger(__name__)
 HEADER = ["受理编号", "受理时间", "营业厅编码", "营业员工号", "业务类型", "服务号码", "客户姓名", "证件类型", "证件号码"]
 FIELDS = {"受理编号": "transaction_no", "营业厅编码": "hall_code", "营业员工号": "employee_no",
           "业务类型": "business_type", "服务号码": "service_number", "客户姓名": "customer_name",
@@ -376,7 +378,20 @@ def import_report(actor, data, source_name, request=None, progress=None):
         if existing is None:
             raise
         raise _duplicate(actor, existing) from None
+    _suggest_names(report, actor)
     return report
+
+
+def _suggest_names(report, actor):
+    """Flagged names of the report's records get the report's name as a suggestion (records/suggest.py),
+    after the import committed: a failure there is logged and does not undo the import (the OCR of a record
+    asks again)."""
+    from .suggest import suggest_names
+
+    try:
+        suggest_names(Record.objects.filter(transaction_no__in=report.rows.values("transaction_no")), actor=actor)
+    except Exception:
+        log.exception("names of report %s were not suggested", report.pk)
 
 
 ROW_COLUMNS = ["report", "line", "transaction_no", "accepted_at", "hall_code", "employee_no", "business_type",
