@@ -10,6 +10,9 @@ the result lists matched records, report rows with no paper (paper missing), pap
 field mismatches naming the field. A file with any bad line is refused whole, every problem named by line,
 and nothing is stored.
 
+Once a report is stored, flagged customer names of its files get the report's name as a suggestion that a
+person confirms (records/suggest.py).
+
 A report is imported only by someone who may `report.import`, and only with rows of halls inside their
 scope for it (a row of another hall, or of no hall at all, is a bad line). A report belongs to the halls of
 its rows: `visible_reports` lists only reports with a row of a hall the user may see.
