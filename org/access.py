@@ -30,6 +30,9 @@ ACTIONS = {
     # importing the billing system's clerk operation report (DOMAIN.md: the level-1 auditor checks the day's
     # files against it); only for halls inside the importer's scope, see records.reconcile
     "report.import": {R.L1_AUDITOR, R.ARCHIVIST},
+    # the admin-kept rules of customer files (records/rules_admin.py): business types → category,
+    # transaction-number formats, the field-reading settings (confidence threshold); city-wide
+    "record.rules": {R.ARCHIVIST, R.SYSADMIN},
     # personal data: the full, unmasked ID number (every such view is logged, see org.pii)
     "pii.view_full": {R.L1_AUDITOR, R.ARCHIVIST},
     # the audit and handover chain (archive/), DOMAIN.md "The chain"
@@ -70,7 +73,7 @@ ACTIONS = {
 }
 
 # Actions that are about the organisation as a whole, not about an object inside a hall.
-GLOBAL_ACTIONS = {"org.manage", "admin.access", "auditlog.view", "handbook.read"}
+GLOBAL_ACTIONS = {"org.manage", "admin.access", "auditlog.view", "handbook.read", "record.rules"}
 
 # Django permission codename → action, so Wagtail's and Django's permission checks land here too.
 DJANGO_PERMS = {
@@ -87,6 +90,10 @@ for _model in ("branch", "hall", "department", "user", "roleassignment"):
     DJANGO_PERMS.setdefault(f"org.view_{_model}", "org.manage")
 for _verb in ("add", "change", "delete", "view"):
     DJANGO_PERMS[f"auth.{_verb}_group"] = "org.manage"
+for _model in ("businesstype", "transactionformat"):  # no delete: a rule is deactivated, not deleted
+    for _verb in ("add", "change", "view"):
+        DJANGO_PERMS[f"records.{_verb}_{_model}"] = "record.rules"
+DJANGO_PERMS["records.change_fieldreadingsettings"] = "record.rules"
 
 
 def assignments(user):

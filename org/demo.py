@@ -1,4 +1,6 @@
 """Demo organisation and users with fixed names (README and scripts rely on them)."""
+import datetime
+
 from django.db import transaction
 
 from .models import Branch, Department, Hall, RoleAssignment, User
@@ -7,6 +9,7 @@ from .roles import Role, ScopeKind
 DEMO_PASSWORD = "demo-pass-2026"
 
 BRANCHES = [("B1", "自流井分公司"), ("B2", "贡井分公司"), ("B3", "大安分公司")]
+OPENED_ON = datetime.date(2015, 1, 1)  # every demo hall's opening date
 HALLS = [
     ("H11", "五星街营业厅", "B1", Hall.Kind.SELF_RUN),
     ("H12", "汇东营业厅", "B1", Hall.Kind.PARTNER),
@@ -56,7 +59,7 @@ def load():
     halls = {}
     for code, name, branch, kind in HALLS:
         halls[code] = Hall.objects.get_or_create(code=code, defaults={"name": name, "branch": branches[branch],
-                                                                      "kind": kind})[0]
+                                                                      "kind": kind, "opened_on": OPENED_ON})[0]
     users = []
     for number, (code, hall) in enumerate(halls.items(), start=1):
         for prefix, role, title in HALL_ROLES:

@@ -51,6 +51,8 @@ class Hall(models.Model):
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="halls", verbose_name=_("Branch"))
     kind = models.CharField(_("Type"), max_length=10, choices=Kind.choices, default=Kind.SELF_RUN)
     active = models.BooleanField(_("Active"), default=True)
+    opened_on = models.DateField(_("Opening date"), null=True, blank=True,
+                                 help_text=_("A business date before it is flagged on the hall's scans"))
 
     scope_hall_path = "pk"
 

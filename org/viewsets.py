@@ -37,7 +37,7 @@ class HallViewSet(ModelViewSet):
     index_view_class = OrganisationIndexView
     icon = "home"
     menu_label = _("Hall")
-    form_fields = ["code", "name", "branch", "kind", "active"]
+    form_fields = ["code", "name", "branch", "kind", "active", "opened_on"]
     list_display = ["code", "name", "branch", "kind", "active"]
     list_filter = ["branch", "kind", "active"]
     search_fields = ["code", "name"]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("separator-sheet/", views.separator_sheet, name="separator_sheet"),
     path("<int:pk>/retry/", views.retry, name="retry"),
     path("<int:pk>/correct/", views.correct, name="correct"),
+    path("<int:pk>/confirm-name/", views.confirm_name, name="confirm_name"),
     path("<int:pk>/access-copy/", views.access_copy, name="access_copy"),
     path("scan/<int:pk>/", views.master, name="master"),
     path("reconcile/", views.ReconcileView.as_view(), name="reconcile"),

@@ -24,3 +24,12 @@ REPORT_IMPORT_FAILED = "report.import_failed"
 REPORT_IMPORT_REQUEUED = "report.import_requeue"
 REPORT_IMPORT_ABANDONED = "report.import_abandoned"
 ORPHANS_REMOVED = "record.orphans_removed"  # customer-file objects no row referred to (records/orphans.py)
+# names from the billing report (records/suggest.py): suggested for a flagged name, then confirmed by a person
+RECORD_NAME_SUGGESTED = "record.name_suggested"
+RECORD_CONFIRM_REPORT_NAME = "record.confirm_report_name"
+# the admin-kept rules (records/rules_admin.py): business types, transaction-number formats, field reading
+BUSINESS_TYPE_CREATE = "rules.business_type_create"
+BUSINESS_TYPE_CHANGE = "rules.business_type_change"
+TRANSACTION_FORMAT_CREATE = "rules.transaction_format_create"
+TRANSACTION_FORMAT_CHANGE = "rules.transaction_format_change"
+FIELD_READING_CHANGE = "rules.field_reading_change"

@@ -3,9 +3,11 @@
 This is the record's core; the digitisation issue adds scans, pages, OCR and the full state machine.
 """
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 from org.pii import EncryptedIDField, lookup_hash, mask
 from org.states import Machine, Move
@@ -26,6 +28,8 @@ class BusinessType(models.Model):
 
     name = models.CharField(_("Business type"), max_length=60, unique=True)
     category = models.CharField(_("Category"), max_length=20, choices=Category.choices)
+    active = models.BooleanField(_("Active"), default=True,
+                                 help_text=_("An inactive business type is no longer recognised on new scans"))
 
     class Meta:
         verbose_name = _("Business type")
@@ -34,6 +38,57 @@ class BusinessType(models.Model):
 
     def __str__(self):
         return f"{self.name}（{self.get_category_display()}）"
+
+
+class TransactionFormat(models.Model):
+    """An operator's transaction-number format (受理编号格式), kept in the admin; records/formats.py reads
+    it for the key-field reader."""
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
+
+    operator = models.CharField(_("Operator"), max_length=60)
+    template = models.CharField(
+        _("Number format"), max_length=60,
+        help_text=_("A = an uppercase letter, YYYYMMDD = the business date, 9 = a digit; any other character "
+                    "stands for itself. Example: AAYYYYMMDD99999"))
+    prefixes = models.CharField(
+        _("Fixed letters"), max_length=100, blank=True,
+        help_text=_("Optional: the letters a number begins with, in place of the A's at the start of the "
+                    "format; several separated by commas (e.g. SC,BJ)"))
+    active = models.BooleanField(_("Active"), default=True)
+
+    class Meta:
+        verbose_name = _("Transaction number format")
+        verbose_name_plural = _("Transaction number formats")
+        ordering = ["operator", "template"]
+        constraints = [models.UniqueConstraint(fields=["operator", "template", "prefixes"],
+                                               name="one_row_per_transaction_format")]
+
+    def clean(self):
+        from .formats import split_prefixes, validate_template
+
+        self.template = (self.template or "").strip()
+        self.prefixes = ",".join(split_prefixes(self.prefixes))
+        validate_template(self.template, self.prefixes)
+
+    def __str__(self):
+        return f"{self.operator} {self.template}" + (f"（{self.prefixes}）" if self.prefixes else "")
+
+
+@register_setting(icon="view", order=500)
+class FieldReadingSettings(BaseGenericSetting):
+    """How the key-field reader decides (admin → 设置 → 识别设置); records/formats.py reads it."""
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
+
+    confidence_threshold = models.FloatField(
+        _("Confidence threshold"), default=0.75, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=_("A key field read with a lower confidence (0 to 1) is flagged for a person to check"))
+
+    class Meta:
+        verbose_name = _("Field reading settings")
+        verbose_name_plural = _("Field reading settings")
+
+    def __str__(self):
+        return str(self._meta.verbose_name)
 
 
 def _today():

@@ -10,6 +10,9 @@ the result lists matched records, report rows with no paper (paper missing), pap
 field mismatches naming the field. A file with any bad line is refused whole, every problem named by line,
 and nothing is stored.
 
+Once a report is stored, flagged customer names of its files get the report's name as a suggestion that a
+person confirms (records/suggest.py).
+
 A report is imported only by someone who may `report.import`, and only with rows of halls inside their
 scope for it (a row of another hall, or of no hall at all, is a bad line). A report belongs to the halls of
 its rows: `visible_reports` lists only reports with a row of a hall the user may see.
@@ -18,6 +21,7 @@ import csv
 import datetime
 import hashlib
 import io
+import logging
 import re
 import unicodedata
 import zipfile
@@ -35,6 +39,7 @@ from org.pii import encrypt, lookup_hash, mask, normalise_id
 from . import events
 from .models import OperatorReport, Record, ReportRow
 
+log = logging.getLogger(__name__)
 HEADER = ["受理编号", "受理时间", "营业厅编码", "营业员工号", "业务类型", "服务号码", "客户姓名", "证件类型", "证件号码"]
 FIELDS = {"受理编号": "transaction_no", "营业厅编码": "hall_code", "营业员工号": "employee_no",
           "业务类型": "business_type", "服务号码": "service_number", "客户姓名": "customer_name",
@@ -376,7 +381,20 @@ def import_report(actor, data, source_name, request=None, progress=None):
         if existing is None:
             raise
         raise _duplicate(actor, existing) from None
+    _suggest_names(report, actor)
     return report
+
+
+def _suggest_names(report, actor):
+    """Flagged names of the report's records get the report's name as a suggestion (records/suggest.py),
+    after the import committed: a failure there is logged and does not undo the import (the OCR of a record
+    asks again)."""
+    from .suggest import suggest_names
+
+    try:
+        suggest_names(Record.objects.filter(transaction_no__in=report.rows.values("transaction_no")), actor=actor)
+    except Exception:
+        log.exception("names of report %s were not suggested", report.pk)
 
 
 ROW_COLUMNS = ["report", "line", "transaction_no", "accepted_at", "hall_code", "employee_no", "business_type",

@@ -145,7 +145,8 @@ COLUMN_OF = {"transaction_no": "transaction_no", "service_number": "service_numb
 
 
 def category_for(business_type):
-    row = BusinessType.objects.filter(name=business_type).first()
+    """The category of an active business type of the admin-kept table, "" when there is none."""
+    row = BusinessType.objects.filter(name=business_type, active=True).first()
     return row.category if row else ""
 
 
@@ -210,4 +211,31 @@ def correct_field(actor, record, name, value, request=None):
         locked.save()
         auditlog.record(events.RECORD_CORRECT_FIELD, actor=actor, obj=locked, request=request,
                         details={"field": name, "old": _logged(name, str(old or "")), "new": _logged(name, value)})
+    return locked
+
+
+def confirm_report_name(actor, record, value=None, request=None):
+    """A person takes the customer name the billing report suggests (records/suggest.py) for a flagged name:
+    the column is set and the entry marked as confirmed from the report; logged with the name masked.
+    `value`: the name the person saw; refused when the suggestion has changed since."""
+    _require(actor, "record.correct", record)
+    with transaction.atomic():
+        locked = Record.objects.select_for_update().get(pk=record.pk)
+        fields = dict(locked.fields or {})
+        suggested = (fields.get("customer_name") or {}).get("suggested") or {}
+        name = (suggested.get("value") or "").strip()
+        if not name or suggested.get("source") != "report":
+            raise TransitionError(_("There is no name from the report to confirm"))
+        if value is not None and value.strip() != name:
+            raise TransitionError(_("The name from the report has changed; look at it again"))
+        old = locked.customer_name
+        locked.customer_name = name
+        fields["customer_name"] = {"value": name, "confidence": 1.0, "problem": None,
+                                   "corrected_by": actor.get_username(), "corrected_at": timezone.now().isoformat(),
+                                   "source": "report", "report": suggested.get("report")}
+        locked.fields = fields
+        locked.save()
+        auditlog.record(events.RECORD_CONFIRM_REPORT_NAME, actor=actor, obj=locked, request=request,
+                        details={"field": "customer_name", "old": mask_name(old or ""), "new": mask_name(name),
+                                 "source": "report", "report": suggested.get("report")})
     return locked

@@ -51,6 +51,15 @@ def inspect_url(record):
 
 # --- listing and inspection ------------------------------------------------------------------------
 
+def _suggested(name, entry):
+    """The name the billing report suggests for a flagged customer name (records/suggest.py), else None. A
+    name, like the column beside it on the page: the report row is of the record's own hall."""
+    suggested = entry.get("suggested") or {}
+    if name != "customer_name" or not entry.get("problem") or suggested.get("source") != "report":
+        return None
+    return suggested.get("value") or None
+
+
 class RecordInspectView(ScopedInspectView):
     template_name = "records/inspect.html"
 
@@ -87,7 +96,9 @@ class RecordInspectView(ScopedInspectView):
             initial = "" if name == "id_number" else value.isoformat() if hasattr(value, "isoformat") else value
             rows.append({"name": name, "label": FIELD_LABELS[name], "value": value, "problem": entry.get("problem"),
                          "confidence": None if confidence is None else round(confidence * 100),
-                         "corrected_by": entry.get("corrected_by"), "initial": initial})
+                         "corrected_by": entry.get("corrected_by"), "initial": initial,
+                         "from_report": entry.get("source") == "report",
+                         "suggested": _suggested(name, entry)})
         return rows
 
     def get_context_data(self, **kwargs):
@@ -159,6 +170,18 @@ def correct(request, pk):
     return _act(request, record, "record.correct",
                 lambda: transitions.correct_field(request.user, record, name, value, request=request),
                 _("%(field)s corrected") % {"field": label},
+                lambda exc: _("%(field)s was not changed: %(problem)s") % {"field": label, "problem": exc})
+
+
+@require_POST
+def confirm_name(request, pk):
+    """Take the customer name the billing report suggests (transitions.confirm_report_name)."""
+    record = scoped_record(request, pk)
+    label = str(FIELD_LABELS["customer_name"])
+    return _act(request, record, "record.correct",
+                lambda: transitions.confirm_report_name(request.user, record, request.POST.get("value"),
+                                                        request=request),
+                _("%(field)s taken from the report") % {"field": label},
                 lambda exc: _("%(field)s was not changed: %(problem)s") % {"field": label, "problem": exc})
 
 

@@ -6,9 +6,12 @@ from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from org import access
 
 from . import admin_urls
+from .rules_admin import BusinessTypeViewSet, TransactionFormatViewSet
 from .views import RecordViewSet
 
 record_viewset = RecordViewSet("record")
+business_type_viewset = BusinessTypeViewSet("businesstype")
+transaction_format_viewset = TransactionFormatViewSet("transactionformat")
 
 
 class UploadMenuItem(MenuItem):
@@ -23,7 +26,7 @@ class ReconcileMenuItem(MenuItem):
 
 @hooks.register("register_admin_viewset")
 def register_records_admin():
-    return record_viewset
+    return [record_viewset, business_type_viewset, transaction_format_viewset]
 
 
 @hooks.register("register_admin_urls")
@@ -39,6 +42,8 @@ def register_records_menu():
                        order=2),
         ReconcileMenuItem(_("Reconciliation"), reverse("records_admin:reconcile"), name="records-reconcile",
                           icon_name="tasks", order=3),
+        business_type_viewset.get_menu_item(order=4),
+        transaction_format_viewset.get_menu_item(order=5),
     ]
     return SubmenuMenuItem(_("Customer files"), Menu(items=items), name="records", icon_name="doc-full",
                            order=record_viewset.menu_order)

@@ -145,6 +145,16 @@ def _retention_objects(users):
             "hold": holds}
 
 
+def _rules():
+    """The admin-kept rules of customer files (their rows may have been flushed by a transactional test)."""
+    from records.models import BusinessType, FieldReadingSettings, TransactionFormat
+
+    return {"businesstype": BusinessType.objects.get_or_create(name="普通开户", defaults={"category": "ownership"})[0],
+            "transactionformat": TransactionFormat.objects.get_or_create(operator="中国移动",
+                                                                         template="AAYYYYMMDD99999")[0],
+            "fieldreadingsettings": FieldReadingSettings.load()}
+
+
 def build():
     """The whole world: (name → {IN: obj, OUT: obj} or one object, username → user or None for anonymous)."""
     _counter["n"] = 0
@@ -161,6 +171,7 @@ def build():
     world["auditevent"] = AuditEvent.objects.order_by("seq").first()
     world["form"] = {scope: world["form_hall_branch"][scope] for scope in (IN, OUT)}
     world.update(_retention_objects(users))
+    world.update(_rules())
     assert HandoverForm.objects.filter(status=HandoverForm.Status.GIVEN).count() == 2
     subjects = {name: (None if name == "anonymous" else users(name)) for name in SUBJECTS}
     return world, subjects

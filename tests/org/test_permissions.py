@@ -74,6 +74,7 @@ EXPECTED = {
 GLOBAL_EXPECTED = {
     "org.manage": {"admin"},
     "auditlog.view": {"archivist", "admin"},
+    "record.rules": {"archivist", "admin"},
     "admin.access": set(SUBJECTS) - {"staff"},
     "handbook.read": set(SUBJECTS),
 }
