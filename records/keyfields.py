@@ -191,10 +191,14 @@ def extract(text):
 # ---------------------------------------------------------------- fields read by layout (records.fieldread)
 
 TEXT_ONLY_CONFIDENCE = 0.5  # a value found only in the page text, without its label's box: always checked
+DISSENT = 0.3  # another valid value read with at least this confidence makes the field doubtful
+
+
+SEPARATORS = " :：;；|丨,，.。、"
 
 
 def _clean(name, raw):
-    raw = (raw or "").strip()
+    raw = (raw or "").strip().strip(SEPARATORS)
     if name in ("customer_name", "customer_name_copy", "business_type"):
         return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", raw).strip(" :：|丨,，.。")
     if name == "business_date":
@@ -218,11 +222,11 @@ def _problem(name, value, context):
             return "客户姓名的首字不是常见姓氏，请核对"
         return None
     if base == "business_type":
-        from .models import BusinessType
+        from .formats import business_types
 
         if not value:
             return "内容为空"
-        return None if BusinessType.objects.filter(name=value).exists() else "业务类型不在业务类型表中"
+        return None if value in business_types() else "业务类型不在业务类型表中"
     if base == "business_date":
         day, problem = parse_date(value)
         if problem:
@@ -274,7 +278,7 @@ def decide(name, readings, context, threshold):
     value, backing = ranked[0]
     confidence = _combined(c for c, _ in backing)
     source = "+".join(s for _, s in backing)
-    if len(ranked) > 1 and _combined(c for c, _ in ranked[1][1]) >= 0.5:
+    if len(ranked) > 1 and _combined(c for c, _ in ranked[1][1]) >= DISSENT:
         copy = any(s.startswith("copy") for _, s in ranked[1][1] + backing)
         problem = "与身份证复印件上的内容不一致，请核对" if copy else "两次识别的结果不一致，请核对"
         return Field(name, value, round(confidence * 0.5, 2), problem, source)

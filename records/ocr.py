@@ -35,7 +35,7 @@ from django.utils import timezone
 from PIL import Image
 from pypdf import PdfReader, PdfWriter, Transformation
 
-from . import engine, fieldread, keyfields, lease, pagecheck, pageprep, pdfjoin, storage, transitions
+from . import engine, fieldread, keyfields, lease, pagecheck, pageprep, pdfjoin, storage, suggest, transitions
 from .intake import tmp_dir
 from .models import Page, Record
 
@@ -374,6 +374,8 @@ def _run(record, progress, held=None):
     warnings = sum(len(w) for w in record.pages.values_list("warnings", flat=True))
     transitions.finish_ocr(record, {"pages": page_count, "flagged": flagged, "page_warnings": warnings},
                            attempt=held.attempt if held else None)
+    if "customer_name" in flagged:  # a billing report imported before the scan may name the customer
+        suggest.suggest_names([record])
     return {"pages": page_count, "flagged": flagged}
 
 
