@@ -38,7 +38,12 @@ FORM_LINES = ["中国移动通信 业务受理单", "受理编号：SC2026110200
 
 
 def form_lines(transaction_no="SC2026110200123", business_type="普通开户", name="张三", phone="13800001234",
-               id_number="11010519491231002X", date="2026年11月02日 10:31"):
+               id_number="11010519491231002X", date=None):
+    """The lines of an acceptance form; the business date is the one inside the transaction number (as the
+    operator numbers them) unless given."""
+    if date is None:
+        digits = transaction_no[2:10] if transaction_no[2:10].isdigit() else "20261102"
+        date = f"{digits[:4]}年{digits[4:6]}月{digits[6:8]}日 10:31"
     return ["中国移动通信 业务受理单", f"受理编号：{transaction_no}", f"业务类型：{business_type}",
             f"客户姓名：{name}", f"服务号码：{phone}", "证件类型：居民身份证", f"证件号码：{id_number}",
             f"受理时间：{date}", f"客户签名：{name}"]

@@ -102,7 +102,7 @@ def test_forms_as_halls_print_them_are_read_right_or_flagged(org_demo, users):
     from records import intake
 
     hall = Hall.objects.get(code="H11")
-    clerk = users["clerk-H11"]
+    clerk = users("clerk-H11")
     wrong, right = [], 0
     for seed in SMALL_SET:
         form = make_form(seed)
