@@ -15,6 +15,8 @@ from pathlib import Path
 from django.conf import settings
 from PIL import Image
 
+from .pageprep import INK
+
 # Every box is read in chi_sim without a character whitelist: with one, Tesseract 5 forces what it saw as
 # "$" to "S" and reports that word's confidence as 0 (measured on the bench's forms), so the confidence that
 # decides the flag would be lost. The character set is enforced by each field's check instead (digits and X
@@ -25,15 +27,14 @@ SPECS = dict.fromkeys(("transaction_no", "service_number", "id_number", "id_numb
 BORDER = 12
 
 
-def crop(straight, box):
-    """The box of the straightened clean page (mode "1" or "L"), with a white border, as a grey image."""
-    left, top, right, bottom = (int(round(v)) for v in box)
-    left, top = max(0, left + 2), max(0, top + 2)
-    right, bottom = min(straight.width, right - 2), min(straight.height, bottom - 2)
-    if right - left < 4 or bottom - top < 4:
+def crop(clean_gray, frame, box):
+    """The box (in the straightened frame) of the cleaned grey page, trimmed to its ink and given a white
+    border; None for an empty box."""
+    left, top, right, bottom = box
+    if right - left < 8 or bottom - top < 8:
         return None
-    piece = straight.crop((left, top, right, bottom)).convert("L")
-    bbox = piece.point(lambda v: 255 - v).getbbox()
+    piece = frame.cut(clean_gray, (left + 2, top + 2, right - 2, bottom - 2))
+    bbox = piece.point(lambda v: 255 if v < INK else 0).getbbox()
     if bbox is None:
         return None  # an empty cell
     piece = piece.crop(bbox)

@@ -23,11 +23,12 @@ def read_page(prepared, tsv, skew, size, workdir, number, pool):
     found, unread = layout.locate(words, prepared, skew, size)
     if not found and not prepared.ruled:
         return {}
-    straight = layout.Frame(size, skew).straighten(prepared.image().convert("L"))
+    frame = layout.Frame(size, skew)
+    clean = prepared.clean_gray()
     wanted = set(layout.LABELS) - set(found)
     if wanted and unread:
         unread = unread[:MAX_LABEL_RETRIES]
-        labels = cellread.read([("label", cellread.crop(straight, cell)) for cell, _ in unread], workdir,
+        labels = cellread.read([("label", cellread.crop(clean, frame, cell)) for cell, _ in unread], workdir,
                                f"p{number}l", pool)
         for (cell, value), (text, _conf) in zip(unread, labels):
             match = layout.label_of(text)
@@ -35,7 +36,7 @@ def read_page(prepared, tsv, skew, size, workdir, number, pool):
                 wanted.discard(match[0])
                 found[match[0]] = layout.Region(match[0], value, [], True)
     names = sorted(found)
-    readings = cellread.read([(name, cellread.crop(straight, found[name].box)) for name in names], workdir,
+    readings = cellread.read([(name, cellread.crop(clean, frame, found[name].box)) for name in names], workdir,
                              f"p{number}", pool)
     result = {}
     for name, (text, confidences) in zip(names, readings):

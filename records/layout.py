@@ -88,6 +88,25 @@ class Frame:
         dx, dy = x - self.cx, y - self.cy
         return self.cx + dx * self.cos + dy * self.sin, self.cy - dx * self.sin + dy * self.cos
 
+    def inverse(self, x, y):
+        """The point of the page as read that lands on (x, y) of the straightened frame."""
+        dx, dy = x - self.cx, y - self.cy
+        return self.cx + dx * self.cos - dy * self.sin, self.cy + dx * self.sin + dy * self.cos
+
+    def cut(self, image, box, fill=255):
+        """The straightened frame's `box` cut from the page as read: a small piece is cut and turned, not the
+        page (bilinear, so grey edges stay smooth)."""
+        left, top, right, bottom = box
+        half_w, half_h = (right - left) / 2, (bottom - top) / 2
+        ox, oy = self.inverse(left + half_w, top + half_h)
+        cos, sin = abs(self.cos), abs(self.sin)
+        reach_w, reach_h = half_w * cos + half_h * sin + 2, half_w * sin + half_h * cos + 2
+        piece = image.crop((int(ox - reach_w), int(oy - reach_h), int(ox + reach_w), int(oy + reach_h)))
+        if abs(self.skew) >= 0.05:
+            piece = piece.rotate(-self.skew, resample=Image.BILINEAR, expand=False, fillcolor=fill)
+        cx, cy = piece.width / 2, piece.height / 2
+        return piece.crop((int(cx - half_w), int(cy - half_h), int(cx + half_w), int(cy + half_h)))
+
     def box(self, box):
         corners = [self.point(x, y) for x in (box[0], box[2]) for y in (box[1], box[3])]
         xs, ys = [c[0] for c in corners], [c[1] for c in corners]
@@ -196,6 +215,11 @@ def _by_lines(words, frame, found):
             if first is None or last is None or last < first:
                 continue
             value = line[first:last + 1]
+            height = max(1, line[owner[end - 1]].box[3] - line[owner[end - 1]].box[1])
+            for k in range(1, len(value)):  # a wide gap ends the value (a photo, the next column)
+                if value[k].box[0] - value[k - 1].box[2] > 2.5 * height:
+                    value = value[:k]
+                    break
             if first == owner[end - 1]:  # the label and the value read as one word: keep only the value's part
                 value = [Word(text[end:stop], line[first].conf, line[first].box, line[first].line)]
             boxes = [frame.box(w.box) for w in value]
