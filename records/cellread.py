@@ -12,10 +12,11 @@ some margin). The engine (records.engine) does the reading; without it, the `tes
 import subprocess
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from PIL import Image
 
-from .pageprep import INK
+from .pageprep import INK, despeckle
 
 # Every box is read in chi_sim without a character whitelist: with one, Tesseract 5 forces what it saw as
 # "$" to "S" and reports that word's confidence as 0 (measured on the bench's forms), so the confidence that
@@ -34,7 +35,13 @@ def crop(clean_gray, frame, box):
     if right - left < 8 or bottom - top < 8:
         return None
     piece = frame.cut(clean_gray, (left + 2, top + 2, right - 2, bottom - 2))
-    bbox = piece.point(lambda v: 255 if v < INK else 0).getbbox()
+    ink = np.asarray(piece) < INK
+    kept = despeckle(ink)
+    if kept is not ink:
+        pixels = np.array(piece)
+        pixels[ink & ~kept] = 255
+        piece = Image.fromarray(pixels)
+    bbox = Image.fromarray(kept.astype(np.uint8)).getbbox()
     if bbox is None:
         return None  # an empty cell
     piece = piece.crop(bbox)

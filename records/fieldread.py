@@ -5,7 +5,7 @@ worker that resumes a file does not read its pages again:
   "page"  the words the page read found in the value's box, with their word confidences;
   "cell"  the box read again alone with the field's own set-up (records.cellread).
 records.keyfields decides between them. Label cells that the page read could not make out (a label under
-the seal, a faint Kai face) are read once more, alone, before giving up on their row.
+the seal, a faint Kai face) are read once more, alone, before a label found on a text line is used.
 """
 from . import cellread, layout
 
@@ -20,12 +20,12 @@ def _reading(text, confidences):
 def read_page(prepared, tsv, skew, size, workdir, number, pool):
     """{field: {"page": {...}, "cell": {...}, "in_cell": bool}} for the labels found on this page."""
     words = layout.words_from_tsv(tsv)
-    found, unread = layout.locate(words, prepared, skew, size)
-    if not found and not prepared.ruled:
+    found, unread, in_lines = layout.locate(words, prepared, skew, size)
+    if not found and not in_lines and not prepared.ruled:
         return {}
     frame = layout.Frame(size, skew)
     clean = prepared.clean_gray()
-    wanted = set(layout.LABELS) - set(found)
+    wanted = {name for name in layout.LABELS if not name.endswith("_copy")} - set(found)
     if wanted and unread:
         unread = unread[:MAX_LABEL_RETRIES]
         labels = cellread.read([("label", cellread.crop(clean, frame, cell)) for cell, _ in unread], workdir,
@@ -35,6 +35,8 @@ def read_page(prepared, tsv, skew, size, workdir, number, pool):
             if match and match[0] in wanted:
                 wanted.discard(match[0])
                 found[match[0]] = layout.Region(match[0], value, [], True)
+    for name, region in in_lines.items():  # a label on a line outside the table (or unread in its cell)
+        found.setdefault(name, region)
     names = sorted(found)
     readings = cellread.read([(name, cellread.crop(clean, frame, found[name].box)) for name in names], workdir,
                              f"p{number}", pool)

@@ -128,20 +128,33 @@ def _groups(indices, gap=4):
     return spans
 
 
-def cells(horizontal, vertical, frame, dpi):
-    """Rows of cells [(left, top, right, bottom)] of the page's ruled tables, in the straightened frame."""
-    straight = [np.asarray(frame.straighten(Image.fromarray(m.astype(np.uint8) * 255), fill=0)) > 0
-                for m in (horizontal, vertical)]
-    across, down = straight
+def _spread(counts):
+    """Counts of ink along lines, each with its two neighbours': a thin rule turned by a fraction of a degree
+    steps between neighbouring rows (columns)."""
+    counts = counts.astype(np.int64)
+    out = counts.copy()
+    out[1:] += counts[:-1]
+    out[:-1] += counts[1:]
+    return out
+
+
+def cells(prepared, skew):
+    """Rows of cells [(left, top, right, bottom)] of the page's ruled tables, in the straightened frame (the
+    rules are kept at 1/prepared.SCALE of the page's size)."""
+    scale, dpi = prepared.SCALE, prepared.dpi / prepared.SCALE
+    frame = Frame(prepared.horizontal.shape[::-1], skew)
+    across, down = (np.asarray(frame.straighten(Image.fromarray(m.astype(np.uint8) * 255), fill=0)) > 0
+                    for m in (prepared.horizontal, prepared.vertical))
     rows = []
-    lines = _groups(np.nonzero(across.sum(axis=1) > dpi)[0])
+    lines = _groups(np.nonzero(_spread(across.sum(axis=1)) > dpi)[0], gap=2)
     for (_, above), (below, _) in zip(lines, lines[1:]):
         top, bottom = above + 1, below
         if bottom - top < dpi * 0.15:
             continue
         band = down[top:bottom]
-        seps = _groups(np.nonzero(band.sum(axis=0) > (bottom - top) * 0.6)[0])
-        row = [(left + 1, top, right, bottom) for (_, left), (right, _) in zip(seps, seps[1:]) if right - left > dpi * 0.2]
+        seps = _groups(np.nonzero(_spread(band.sum(axis=0)) > (bottom - top) * 0.6)[0], gap=2)
+        row = [((left + 1) * scale, top * scale, right * scale, bottom * scale)
+               for (_, left), (right, _) in zip(seps, seps[1:]) if right - left > dpi * 0.2]
         if row:
             rows.append(row)
     return rows
@@ -164,13 +177,13 @@ def _inside(box, cell):
 
 
 def locate(words, prepared, skew, size):
-    """{field: Region} for the labels found on this page, and the label cells no word explained (for a
-    second look by records.cellread)."""
+    """({field: Region} found in table cells, the label cells no word explained (for a second look by
+    records.cellread), {field: Region} found on lines outside the cells)."""
     frame = Frame(size, skew)
     straight = [(w, frame.box(w.box)) for w in words]
     found, unread = {}, []
     if prepared.ruled:
-        for row in cells(prepared.horizontal, prepared.vertical, frame, prepared.dpi):
+        for row in cells(prepared, skew):
             for index, cell in enumerate(row):
                 inside = [w for w, box in straight if _inside(box, cell)]
                 match = label_of("".join(w.text for w in inside))
@@ -182,11 +195,12 @@ def locate(words, prepared, skew, size):
                 if name and name not in found and index + 1 < len(row):
                     value = row[index + 1]
                     found[name] = Region(name, value, [w for w, box in straight if _inside(box, value)], True)
-    _by_lines(words, frame, found)
-    return found, unread
+    in_lines = {}
+    _by_lines(words, frame, in_lines, skip=set(found))
+    return found, unread, in_lines
 
 
-def _by_lines(words, frame, found):
+def _by_lines(words, frame, found, skip=()):
     """Labels outside any cell: the value is the rest of the line, up to the next label."""
     lines = {}
     for word in words:
@@ -207,7 +221,7 @@ def _by_lines(words, frame, found):
                 start = text.find(label, start + 1)
         hits.sort()
         for n, (start, end, name) in enumerate(hits):
-            if not name or name in found:
+            if not name or name in found or name in skip:
                 continue
             stop = hits[n + 1][0] if n + 1 < len(hits) else len(text)
             first = owner[end] if end < len(text) else None

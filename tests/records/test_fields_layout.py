@@ -37,8 +37,11 @@ def test_rules_are_removed_and_kept_as_cells():
     prepared = pageprep.Prepared(page, 300)
     assert prepared.ruled
     assert prepared.ink[100, 120] and not prepared.ink[50, 400] and not prepared.ink[200, 350]
-    assert not prepared.ink[320, 600]
-    rows = layout.cells(prepared.horizontal, prepared.vertical, layout.Frame(page.size, 0), 300)
+    kept = pageprep.despeckle(prepared.ink)
+    assert kept[100, 120] and prepared.ink[320, 600] and not kept[320, 600]
+    image = prepared.image()
+    assert image.mode == "1" and image.getpixel((120, 100)) == 0 and image.getpixel((400, 50)) == 255
+    rows = layout.cells(prepared, 0)
     assert len(rows) == 2 and all(len(row) == 2 for row in rows)
     assert rows[0][0][0] <= 60 and rows[0][1][2] >= 840
 
