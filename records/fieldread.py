@@ -3,13 +3,15 @@
 For every field whose label is on the page, two readings are kept in the page's row (Page.fields), so that a
 worker that resumes a file does not read its pages again:
   "page"  the words the page read found in the value's box, with their word confidences;
-  "cell"  the box read again alone with the field's own set-up (records.cellread).
+  "cell"  the box read again alone with the field's own set-up (records.cellread), unless the page read was
+          sure of every word of the value (SURE), where a second reading only costs time.
 records.keyfields decides between them. Label cells that the page read could not make out (a label under
 the seal, a faint Kai face) are read once more, alone, before a label found on a text line is used.
 """
 from . import cellread, layout
 
 MAX_LABEL_RETRIES = 12
+SURE = 0.93  # every word of the page read at least this sure: no second reading (a third of the fields)
 
 
 def _reading(text, confidences):
@@ -37,12 +39,17 @@ def read_page(prepared, tsv, skew, size, workdir, number, pool):
                 found[match[0]] = layout.Region(match[0], value, [], True)
     for name, region in in_lines.items():  # a label on a line outside the table (or unread in its cell)
         found.setdefault(name, region)
-    names = sorted(found)
-    readings = cellread.read([(name, cellread.crop(clean, frame, found[name].box)) for name in names], workdir,
-                             f"p{number}", pool)
+    names = [name for name in sorted(found) if not _sure(found[name])]
+    readings = dict(zip(names, cellread.read([(name, cellread.crop(clean, frame, found[name].box)) for name in names],
+                                             workdir, f"p{number}", pool)))
     result = {}
-    for name, (text, confidences) in zip(names, readings):
-        region = found[name]
-        result[name] = {"page": _reading(region.text, [w.conf for w in region.words]),
-                        "cell": _reading(text, confidences), "in_cell": region.in_cell}
+    for name, region in found.items():
+        result[name] = {"page": _reading(region.text, [w.conf for w in region.words]), "in_cell": region.in_cell}
+        if name in readings:
+            result[name]["cell"] = _reading(*readings[name])
     return result
+
+
+def _sure(region):
+    """The page read is sure of every word of the value: reading the box again would only cost time."""
+    return bool(region.words) and min(w.conf for w in region.words) >= SURE * 100 and bool(region.text.strip(" :：|"))

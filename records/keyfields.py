@@ -307,10 +307,10 @@ def extract_fields(pages, text, context=None):
             readings.setdefault(name, reading)
     fields = {}
     for name in ["business_date"] + [n for n in LABELS if n != "business_date"]:
-        found = [(source, readings[name][source]) for source in ("page", "cell") if name in readings]
+        found = [(source, readings[name][source]) for source in ("page", "cell") if source in readings.get(name, {})]
         copy = readings.get(f"{name}_copy")
         if copy:
-            found += [(f"copy-{source}", copy[source]) for source in ("page", "cell")]
+            found += [(f"copy-{source}", copy[source]) for source in ("page", "cell") if source in copy]
         if found:
             fields[name] = decide(name, found, context, threshold)
         else:
