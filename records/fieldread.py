@@ -26,11 +26,10 @@ def read_page(prepared, tsv, skew, size, workdir, number, pool):
     if not found and not in_lines and not prepared.ruled:
         return {}
     frame = layout.Frame(size, skew)
-    clean = prepared.clean_gray()
     wanted = {name for name in layout.LABELS if not name.endswith("_copy")} - set(found)
     if wanted and unread:
         unread = unread[:MAX_LABEL_RETRIES]
-        labels = cellread.read([("label", cellread.crop(clean, frame, cell)) for cell, _ in unread], workdir,
+        labels = cellread.read([("label", cellread.crop(prepared, frame, cell)) for cell, _ in unread], workdir,
                                f"p{number}l", pool)
         for (cell, value), (text, _conf) in zip(unread, labels):
             match = layout.label_of(text)
@@ -40,7 +39,7 @@ def read_page(prepared, tsv, skew, size, workdir, number, pool):
     for name, region in in_lines.items():  # a label on a line outside the table (or unread in its cell)
         found.setdefault(name, region)
     names = [name for name in sorted(found) if not _sure(found[name])]
-    readings = dict(zip(names, cellread.read([(name, cellread.crop(clean, frame, found[name].box)) for name in names],
+    readings = dict(zip(names, cellread.read([(name, cellread.crop(prepared, frame, found[name].box)) for name in names],
                                              workdir, f"p{number}", pool)))
     result = {}
     for name, region in found.items():

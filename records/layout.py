@@ -103,7 +103,8 @@ class Frame:
         reach_w, reach_h = half_w * cos + half_h * sin + 2, half_w * sin + half_h * cos + 2
         piece = image.crop((int(ox - reach_w), int(oy - reach_h), int(ox + reach_w), int(oy + reach_h)))
         if abs(self.skew) >= 0.05:
-            piece = piece.rotate(-self.skew, resample=Image.BILINEAR, expand=False, fillcolor=fill)
+            resample = Image.NEAREST if image.mode == "1" else Image.BILINEAR
+            piece = piece.rotate(-self.skew, resample=resample, expand=False, fillcolor=fill)
         cx, cy = piece.width / 2, piece.height / 2
         return piece.crop((int(cx - half_w), int(cy - half_h), int(cx + half_w), int(cy + half_h)))
 

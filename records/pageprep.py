@@ -75,6 +75,12 @@ def despeckle(ink):
     return ink & (np.asarray(density) > int(SPECKLE_DENSITY * 255))
 
 
+def _packed(white):
+    """A mask as a bilevel image (True white), packed eight pixels a byte as Pillow keeps mode "1"."""
+    height, width = white.shape
+    return Image.frombytes("1", (width, height), np.packbits(white, axis=1).tobytes())
+
+
 class Prepared:
     """A page ready to read: its bilevel image without rules, and the rules for the layout. On a page without
     rules (text) speckle is left to records.pagecheck's median filter where it is heavy, as before: the pass
@@ -85,6 +91,7 @@ class Prepared:
 
     def __init__(self, gray, dpi, threshold=INK):
         ink = np.asarray(gray) < threshold
+        self.lines = None
         height, width = ink.shape[0] // self.SCALE * self.SCALE, ink.shape[1] // self.SCALE * self.SCALE
         small = ink[0:height:2, 0:width:2] | ink[1:height:2, 0:width:2]
         small |= ink[0:height:2, 1:width:2]
@@ -93,22 +100,20 @@ class Prepared:
         del small
         self.ruled = bool(self.horizontal.any() and self.vertical.any())
         if self.ruled:  # a form: its rules out, and its speckle (which garbles short cells more than text)
-            lines = _thicken(self.horizontal | self.vertical)
-            ink[:height, :width] &= ~lines.repeat(self.SCALE, axis=0).repeat(self.SCALE, axis=1)
+            lines = np.zeros_like(ink)
+            lines[:height, :width] = _thicken(self.horizontal | self.vertical).repeat(self.SCALE, axis=0).repeat(
+                self.SCALE, axis=1)
+            ink &= ~lines
+            self.lines = _packed(~lines)  # (white where a rule was) for the boxes read again
             del lines
             ink = despeckle(ink)
         self.ink = ink
         self.dpi = dpi
         self.gray = gray
+        self._image = None
 
     def image(self):
         """The page as a bilevel image (ink black), packed eight pixels a byte as Pillow keeps mode "1"."""
-        height, width = self.ink.shape
-        return Image.frombytes("1", (width, height), np.packbits(~self.ink, axis=1).tobytes())
-
-    def clean_gray(self):
-        """The page in grey (its anti-aliased edges kept: Tesseract reads single cells better so) with the
-        rules and dropped-out ink made white."""
-        gray = np.array(self.gray)
-        gray[~self.ink & (gray < INK)] = 255
-        return Image.fromarray(gray)
+        if self._image is None:
+            self._image = _packed(~self.ink)
+        return self._image
