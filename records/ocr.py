@@ -185,8 +185,8 @@ def process_page(path, kind, number, workdir, pdf_page=None):
     except Exception as exc:  # damaged page data (intake decodes images, but a PDF's pages only here)
         log.warning("page %s of %s cannot be read: %s: %s", number, Path(path).name, type(exc).__name__, exc)
         raise OcrFailure(f"第 {number} 页已损坏或不完整，无法读取；请重新扫描该文件") from exc
-    visible = image.convert("L")  # what people see: seals and signatures included
     gray = pageprep.grey(image)  # what is read: coloured ink dropped out (records.pageprep)
+    visible = gray if image.mode == "L" else image.convert("L")  # what people see: seals, signatures
     del image
     for page in (visible, gray):
         if dpi:
@@ -198,10 +198,12 @@ def process_page(path, kind, number, workdir, pdf_page=None):
         return PageResult(number, "", None, _image_pdf(visible), check)
     if check.speckle >= pagecheck.SPECKLE_DENOISE:
         # heavy speckle costs OCR accuracy (and time on sparse pages)
-        visible, gray = pagecheck.denoise(visible), pagecheck.denoise(gray)
+        visible, gray = (pagecheck.denoise(visible), pagecheck.denoise(gray)) if visible is not gray else (
+            (pagecheck.denoise(gray),) * 2)
     skew = check.skew
     if abs(skew) > pagecheck.MAX_SKEW:  # strong skew hurts OCR: straighten the pixels first
-        visible, gray = pagecheck.deskew(visible, skew), pagecheck.deskew(gray, skew)
+        visible, gray = (pagecheck.deskew(visible, skew), pagecheck.deskew(gray, skew)) if visible is not gray else (
+            (pagecheck.deskew(gray, skew),) * 2)
         skew = 0.0
     prepared = pageprep.Prepared(gray, dpi or RASTER_DPI)
     size = gray.size

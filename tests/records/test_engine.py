@@ -10,10 +10,11 @@ import threading
 import time
 
 import pytest
+from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
 from org.models import Hall
-from records import engine, intake, ocr, pageprep
+from records import engine, intake, layout, ocr, pageprep
 from records.models import Record
 from tests.scans import form_lines, form_page, text_page
 
@@ -51,8 +52,12 @@ def pool():
 def test_engine_reads_a_page_as_the_tesseract_command_does(tmp_path, pool):
     source = _page_tif(tmp_path, form_page(form_lines(transaction_no="SC2026110500321", phone="13912345678"), seed=2))
     answer = pool.read(source, tmp_path / "engine")
-    text, confidences = ocr._tesseract_command(source, tmp_path / "command", 1)
+    text, confidences, tsv = ocr._tesseract_command(source, tmp_path / "command", 1)
     assert answer["text"] == text
+    # the word boxes (the library's TSV has no header line, the command's has one) are the same words
+    engine_words, command_words = layout.words_from_tsv(answer["tsv"]), layout.words_from_tsv(tsv)
+    assert [(w.text, w.box) for w in engine_words] == [(w.text, w.box) for w in command_words]
+    assert any(w.text.endswith("SC2026110500321") for w in engine_words)
     assert "SC2026110500321" in text and "13912345678" in text
     mean = sum(answer["confidences"]) / len(answer["confidences"])
     assert abs(mean - sum(confidences) / len(confidences)) < 2  # integer word confidences vs the TSV's
@@ -160,3 +165,20 @@ def test_command_setting_gives_the_same_record(settings, org_demo, users):
     record.refresh_from_db()
     assert record.status == Record.Status.OCR_DONE and record.transaction_no == "SC2026110500999", (
         record.fields, record.pages.get().fields)
+
+
+def test_engine_reads_small_boxes_one_by_one(tmp_path, pool):
+    from tests.realforms import _font
+
+    paths = []
+    for n, text in enumerate(("李小红", "13912345678")):
+        image = Image.new("L", (40 + 50 * len(text), 90), 255)
+        ImageDraw.Draw(image).text((20, 15), text, font=_font("sans", 48), fill=0)
+        paths.append(tmp_path / f"box{n}.png")
+        image.save(paths[-1], dpi=(300, 300))
+    answers = pool.cells([{"image": str(p), "lang": "chi_sim", "psm": 7, "whitelist": ""} for p in paths]
+                         + [{"image": str(tmp_path / "missing.png"), "lang": "chi_sim", "psm": 7, "whitelist": ""}])
+    assert "".join(answers[0]["text"].split()) == "李小红" and answers[1]["text"] == "13912345678"
+    assert all(c > 50 for c in answers[0]["confidences"] + answers[1]["confidences"])
+    assert answers[2] == {"text": "", "confidences": []}  # an unreadable box reads as empty, the engine goes on
+    assert pool.read(_page_tif(tmp_path, form_page(form_lines(), seed=1)), tmp_path / "after")["text"]

@@ -49,7 +49,7 @@ def test_skewed_noisy_scan_gives_validated_fields(org_demo, users):
     assert record.business_type == "过户" and record.category == "ownership"
     assert record.customer_name == "李小红"
     assert record.fields["id_number"]["value"] == "1101**********002X"  # never stored in clear
-    assert all(0.8 <= f["confidence"] <= 1 for f in record.fields.values())
+    assert all(0.75 <= f["confidence"] <= 1 for f in record.fields.values()), record.fields  # the threshold
     page = record.pages.get()
     assert page.dpi == 300 and abs(page.skew - 2.2) <= 0.5 and page.confidence > 70
     assert "受理编号" in page.text
