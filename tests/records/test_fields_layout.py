@@ -102,7 +102,7 @@ SMALL_SET = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_forms_as_halls_print_them_are_read_right_or_flagged(org_demo, users):
     from org.models import Hall
     from records import intake
