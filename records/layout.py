@@ -54,10 +54,6 @@ class Region:
     def text(self):
         return "".join(w.text for w in self.words)
 
-    @property
-    def confidence(self):
-        return min((w.conf for w in self.words), default=0.0) / 100
-
 
 TSV_COLUMNS = ["level", "page_num", "block_num", "par_num", "line_num", "word_num", "left", "top", "width", "height",
                "conf", "text"]
