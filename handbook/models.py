@@ -18,6 +18,7 @@ from wagtail.search import index
 from org import access
 
 from . import versions
+from .forms import ProcedureForm
 from .timelimits import Unit
 
 
@@ -155,6 +156,7 @@ class ProcedureBase(ReaderMixin, RoutablePageMixin, Page):
         FieldPanel("key_moments"), FieldPanel("flowchart"), FieldPanel("related_forms"),
     ]
     template = "handbook/procedure_page.html"
+    base_form_class = ProcedureForm  # "changed" by value, so 批准 in the editor saves no identical revision
 
     class Meta:
         abstract = True

@@ -1,9 +1,19 @@
 """Approval routing: the office reviews every procedure first (a plain GroupApprovalTask); then this task
 sends a main procedure to the general manager's group and a sub-procedure to the group of the head of its
-owning department (DOMAIN.md "The handbook": approval)."""
+owning department (DOMAIN.md "The handbook": approval).
+
+The approver acts from the dashboard or from the page editor's footer (批准); both end in `on_action`, which
+also tells the approver, on the page they land on, which version was approved and when it takes effect.
+"""
 from django.contrib.auth.models import Group
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import Task, TaskState
+from wagtail.admin import messages
+from wagtail.models import Task, TaskState, WorkflowState
+
+from org.middleware import current_request
 
 from . import groups
 
@@ -56,6 +66,15 @@ class RoutedApprovalTask(Task):
                     ("approve", _("Approve with comment"), True)]
         return []
 
+    def on_action(self, task_state, user, action_name, **kwargs):
+        result = super().on_action(task_state, user, action_name, **kwargs)  # a redirect URL or None
+        request = current_request()
+        if action_name == "approve" and request is not None:
+            text = approval_confirmation(task_state.workflow_state_id)
+            if text:
+                messages.success(request, text)
+        return result
+
     def get_task_states_user_can_moderate(self, user, **kwargs):
         states = self.task_states.filter(status=TaskState.STATUS_IN_PROGRESS).select_related("workflow_state")
         ids = [s.pk for s in states if self.user_may_approve(s.workflow_state.content_object, user)]
@@ -65,3 +84,20 @@ class RoutedApprovalTask(Task):
     def get_description(cls):
         return _("The general manager approves main procedures; the department head in charge approves "
                  "sub-procedures")
+
+
+def approval_confirmation(workflow_state_id):
+    """"Approved 《…》 V1.1, takes effect on …" once the workflow finished with this approval, else None (the
+    procedure went back to the office because it was edited meanwhile)."""
+    state = WorkflowState.objects.filter(pk=workflow_state_id).first()
+    if state is None or state.status != WorkflowState.STATUS_APPROVED:
+        return None
+    page = state.content_object.specific
+    revision = page.get_latest_revision()
+    draft = revision.as_object() if revision else page
+    values = {"title": draft.title, "version": getattr(draft, "version_label", "")}
+    go_live = revision.approved_go_live_at if revision else None
+    if go_live and go_live > timezone.now():
+        values["date"] = date_format(timezone.localtime(go_live), "Y-m-d H:i")
+        return gettext("Approved 《%(title)s》 %(version)s; it takes effect on %(date)s") % values
+    return gettext("Approved 《%(title)s》 %(version)s; it is in effect from now on") % values
