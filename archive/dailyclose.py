@@ -9,6 +9,16 @@ from .base import ChainError, Transition
 S = Record.Status
 
 
+class CategoryMissing(ChainError):
+    """The day cannot be closed: these files have no category yet. The screen lists them as links to their
+    record pages, where the business type or the category is corrected (records.transitions)."""
+
+    def __init__(self, records):
+        self.records = records
+        super().__init__(_("Give these files a category first: %(list)s")
+                         % {"list": ", ".join(str(r) for r in records[:10])})
+
+
 def day_records(hall, day, clerk=None):
     qs = Record.objects.filter(hall=hall, business_date=day)
     return qs.filter(clerk=clerk) if clerk is not None else qs
@@ -36,8 +46,7 @@ class DailyClose(Transition):
                              % {"n": len(waiting), "list": ", ".join(str(r) for r in waiting[:10])})
         no_category = [r for r in self.records if r.category not in Category.values]
         if no_category:
-            raise ChainError(_("Give these files a category first: %(list)s")
-                             % {"list": ", ".join(str(r) for r in no_category[:10])})
+            raise CategoryMissing(no_category)
         if not self.records:
             raise ChainError(_("No files of this day are waiting to be sorted."))
 

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -42,6 +43,17 @@ def _back(request, fallback="archive_admin:dashboard"):
     return redirect(target if target.startswith("/admin/") else reverse(fallback))
 
 
+def _refusal(exc):
+    """A refused step's message; the files without a category as links to their record pages, to fix there."""
+    if not isinstance(exc, dailyclose.CategoryMissing):
+        return str(exc)
+    records = exc.records
+    links = format_html_join("、", '<a href="{}">{}</a>',
+                             ((reverse("record:inspect", args=[r.pk]), str(r)) for r in records))
+    return format_html('{} <span id="archive-refused-records">{}</span>',
+                       _("Give these files a category first (open one to correct it):"), links)
+
+
 def action_view(func):
     """POST only; a ChainError becomes a message and nothing is changed (the transition rolled back)."""
 
@@ -51,7 +63,7 @@ def action_view(func):
         try:
             text = func(request, *args, **kwargs)
         except ChainError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, _refusal(exc))
         else:
             if text:
                 messages.success(request, text)

@@ -222,7 +222,8 @@ class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def correct(self, request, pk=None):
         """Correct one key field (transaction_no, service_number, id_number, business_date, business_type,
-        customer_name); the value is validated and the change logged."""
+        customer_name) or the category (ownership, general, agreement; until the daily close); the value is
+        validated and the change logged. A corrected business type sets the category from the table."""
         record = self.get_object()
         form = CorrectSerializer(data=request.data)
         if not form.is_valid():

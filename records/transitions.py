@@ -42,7 +42,7 @@ from org import access, auditlog, states
 from org.pii import mask, mask_name, mask_phone
 
 from . import events, keyfields
-from .models import BusinessType, Record
+from .models import BusinessType, Category, Record
 
 S = Record.Status
 TransitionError = states.Refused  # a step not possible now (a refused move or bad input); says why
@@ -150,6 +150,15 @@ def category_for(business_type):
     return row.category if row else ""
 
 
+# The category is the daily close's sort (archive/dailyclose.py): settled until then, fixed from then on (the
+# close counted it, and volumes are bound per category).
+CATEGORY_OPEN = frozenset({S.RECEIVED, S.OCR_QUEUED, S.OCR_RUNNING, S.OCR_DONE, S.OCR_FAILED})
+
+
+def category_open(record):
+    return record.status in CATEGORY_OPEN
+
+
 def _public(name, value):
     return mask(value) if name == "id_number" else value
 
@@ -188,7 +197,11 @@ def apply_fields(record, extracted):
 
 
 def correct_field(actor, record, name, value, request=None):
-    """A person corrects one key field; validated, logged with old and new value (ID numbers masked)."""
+    """A person corrects one key field; validated, logged with old and new value (ID numbers masked). A
+    corrected business type sets the category from the admin-kept table (as OCR does) while the file is not
+    yet sorted; `name` "category" corrects the category itself (correct_category)."""
+    if name == "category":
+        return correct_category(actor, record, value, request=request)
     _require(actor, "record.correct", record)
     value = (value or "").strip()
     if name not in keyfields.LABELS:
@@ -208,9 +221,32 @@ def correct_field(actor, record, name, value, request=None):
         fields[name] = {"value": _public(name, value), "confidence": 1.0, "problem": None,
                         "corrected_by": actor.get_username(), "corrected_at": timezone.now().isoformat()}
         locked.fields = fields
+        details = {"field": name, "old": _logged(name, str(old or "")), "new": _logged(name, value)}
+        derived = category_for(value) if name == "business_type" and category_open(locked) else ""
+        if derived and derived != locked.category:
+            details["category"] = {"old": locked.category, "new": derived}
+            locked.category = derived
+        locked.save()
+        auditlog.record(events.RECORD_CORRECT_FIELD, actor=actor, obj=locked, request=request, details=details)
+    return locked
+
+
+def correct_category(actor, record, category, request=None):
+    """A person settles the category (权属类/综合类/协议类) of a file not yet sorted at the daily close, e.g.
+    when its business type is not in the table; logged with old and new value."""
+    _require(actor, "record.correct", record)
+    category = (category or "").strip()
+    if category not in Category.values:
+        raise TransitionError(_("Choose one of the three categories"))
+    with transaction.atomic():
+        locked = Record.objects.select_for_update().get(pk=record.pk)
+        if not category_open(locked):
+            raise TransitionError(_("The file was sorted at the daily close; its category is fixed"))
+        old = locked.category
+        locked.category = category
         locked.save()
         auditlog.record(events.RECORD_CORRECT_FIELD, actor=actor, obj=locked, request=request,
-                        details={"field": name, "old": _logged(name, str(old or "")), "new": _logged(name, value)})
+                        details={"field": "category", "old": old, "new": category})
     return locked
 
 

@@ -36,6 +36,7 @@ FIELD_LABELS = {
     "business_date": gettext_lazy("Business date"),
     "business_type": gettext_lazy("Business type"),
     "customer_name": gettext_lazy("Customer name"),
+    "category": gettext_lazy("Category"),
 }
 RETRYABLE = (Record.Status.OCR_FAILED, Record.Status.OCR_DONE)  # as transitions.retry_ocr allows
 
@@ -108,6 +109,7 @@ class RecordInspectView(ScopedInspectView):
             key_fields=self.key_fields(), pages=record.pages.all(), scans=record.scans.all(),
             can_retry=record.status in RETRYABLE and access.can(user, "record.retry", record),
             can_correct=access.can(user, "record.correct", record),
+            category_open=transitions.category_open(record), categories=Category.choices,
             is_failed=record.status == Record.Status.OCR_FAILED,
             is_running=record.status == Record.Status.OCR_RUNNING,
         )
@@ -143,15 +145,16 @@ class RecordViewSet(ScopedViewSetMixin, ModelViewSet):
 
 
 def _act(request, record, action, change, success, failure=str):
-    """Check `action` through org.access, make the change, and report either way as a message."""
+    """Check `action` through org.access, make the change, and report either way as a message (`success`:
+    text, or a function of what `change` returned)."""
     try:
         if not access.can(request.user, action, record):
             raise PermissionDenied(_("You are not allowed to do this to customer file #%(id)s") % {"id": record.pk})
-        change()
+        changed = change()
     except (PermissionDenied, transitions.TransitionError) as exc:
         messages.error(request, failure(exc))
     else:
-        messages.success(request, success)
+        messages.success(request, success(changed) if callable(success) else success)
     return redirect(inspect_url(record))
 
 
@@ -164,13 +167,28 @@ def retry(request, pk):
 
 @require_POST
 def correct(request, pk):
+    """Correct one key field, or the category (field "category"); a corrected business type brings its
+    category with it (transitions.correct_field), and the message says what became of the category."""
     record = scoped_record(request, pk)
     name, value = request.POST.get("field", ""), request.POST.get("value", "")
     label = str(FIELD_LABELS.get(name, name))
+    old_category = record.category
+
+    def success(changed):
+        text = _("%(field)s corrected") % {"field": label}
+        if name != "business_type" or not transitions.category_open(changed):
+            return text
+        if changed.category != old_category:
+            return _("%(done)s; the category follows it: %(category)s") % {
+                "done": text, "category": changed.get_category_display()}
+        if not changed.category:
+            return _("%(done)s; this business type is not in the business type table: choose the category") % {
+                "done": text}
+        return text
+
     return _act(request, record, "record.correct",
                 lambda: transitions.correct_field(request.user, record, name, value, request=request),
-                _("%(field)s corrected") % {"field": label},
-                lambda exc: _("%(field)s was not changed: %(problem)s") % {"field": label, "problem": exc})
+                success, lambda exc: _("%(field)s was not changed: %(problem)s") % {"field": label, "problem": exc})
 
 
 @require_POST
