@@ -6,8 +6,8 @@ import tempfile
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
 from django.db.models import F
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -186,13 +186,6 @@ class Level1View(Screen):
             errors=ErrorEntry.objects.filter(record__in=records).select_related("record", "clerk"), **kwargs)
 
 
-def _open_entries(user, action):
-    return (access.visible(user, errors.open_entries(), action)
-            .select_related("record__hall", "clerk", "found_by")
-            .annotate(volume_pk=F("record__volume_item__volume"),
-                      volume_number=F("record__volume_item__volume__number")))
-
-
 class ErrorsView(Screen):
     """业务差错整改: the uncorrected errors of every level in the user's scope, each with its 已整改 button. The
     keeper finds here the level-2 errors of a volume the branch sent back (it is fixed only once they are
@@ -205,8 +198,12 @@ class ErrorsView(Screen):
         user = self.request.user
         corrected = (access.visible(user, ErrorEntry.objects.filter(corrected_at__isnull=False), "error.correct")
                      .select_related("record", "corrected_by").order_by("-corrected_at")[:20])
-        return super().get_context_data(entries=_open_entries(user, "error.correct").order_by("found_at", "pk"),
-                                        corrected=corrected, **kwargs)
+        entries = (access.visible(user, errors.open_entries(), "error.correct")
+                   .select_related("record__hall", "clerk", "found_by")
+                   .annotate(volume_pk=F("record__volume_item__volume"),
+                             volume_number=F("record__volume_item__volume__number"))  # bound: its volume
+                   .order_by("found_at", "pk"))
+        return super().get_context_data(entries=entries[:500], total=entries.count(), corrected=corrected, **kwargs)
 
 
 def record_errors_section(request, record):
