@@ -16,6 +16,7 @@ urlpatterns = [
     path("level1/<int:pk>/sign/", views.level1_sign, name="level1_sign"),
     path("level1/<int:pk>/handover/", views.give_clerk_hall, name="give_clerk_hall"),
     path("level1/<int:pk>/pdf/", views.level1_pdf, name="level1_pdf"),
+    path("errors/", views.ErrorsView.as_view(), name="errors"),
     path("errors/<int:pk>/correct/", views.error_correct, name="error_correct"),
     path("keeper/", views.KeeperView.as_view(), name="keeper"),
     path("keeper/bind/", views.bind, name="bind"),

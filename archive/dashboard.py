@@ -49,6 +49,15 @@ def returns(user):
             "level2_returns": list(failed.select_related("volume")[:50])}
 
 
+def open_errors(user):
+    """Uncorrected errors of every level in the user's scope: {"total": n, "levels": [(label, n)]}. A level-2
+    error leaves its file's status alone (the whole volume goes back), so it is counted from the register."""
+    qs = access.visible(user, ErrorEntry.objects.filter(corrected_at__isnull=True), "dashboard.view")
+    counts = dict(qs.order_by().values_list("level").annotate(n=Count("pk")))
+    return {"total": sum(counts.values()),
+            "levels": [(label, counts[value]) for value, label in ErrorEntry.Level.choices if counts.get(value)]}
+
+
 def errors_per_clerk(user):
     qs = access.visible(user, ErrorEntry.objects.all(), "dashboard.view")
     return [(f"{row['clerk__full_name'] or row['clerk__username']}", row["n"])

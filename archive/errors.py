@@ -1,10 +1,23 @@
 """The error register (业务差错登记): every error found at any level, its responsible clerk, its correction."""
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import events
 from .base import ChainError, Transition, log
 from .models import ErrorEntry
+
+
+# A file marked 通过 while an error is written beside it: refused (the error would be lost, issue 16 trap 1).
+PASS_WITH_ERROR = gettext_lazy(
+    "An error is written in the fields (kind or description): press Error to register it, or clear the fields "
+    "to pass the file. Nothing was saved; what you typed is still there.")
+
+
+def refuse_pass_with_error(passed, *written):
+    """A pass with an error kind (or, on the screens, a description) filled in is refused."""
+    if passed and any((w or "").strip() for w in written):
+        raise ChainError(str(PASS_WITH_ERROR))
 
 
 def register(found_by, record, kind, level, description="", request=None):
@@ -44,3 +57,13 @@ class CorrectError(Transition):
 
 def open_errors(record):
     return record.errors.filter(corrected_at__isnull=True)
+
+
+def open_entries():
+    """Every uncorrected error of any level (level 1, level 2, marketing, archive re-check)."""
+    return ErrorEntry.objects.filter(corrected_at__isnull=True)
+
+
+def records_with_open_errors(record_ids):
+    """The ids among `record_ids` of files with an uncorrected error (the search index's 有差错)."""
+    return set(open_entries().filter(record_id__in=list(record_ids)).values_list("record_id", flat=True))

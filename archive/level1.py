@@ -83,6 +83,7 @@ class Mark(Transition):
         if self.record.status not in AUDITABLE:
             raise ChainError(_("File %(r)s is %(s)s: sort it at the daily close first.")
                              % {"r": self.record, "s": self.record.get_status_display()})
+        errors.refuse_pass_with_error(self.passed, self.error_kind)
         if self.passed and errors.open_errors(self.record).exists():
             raise ChainError(_("File %(r)s has uncorrected errors; correct them before passing it.")
                              % {"r": self.record})

@@ -57,6 +57,7 @@ class Finding(Transition):
             raise ChainError(_("This level-2 audit is finished."))
         if self.record.pk not in self.audit.sample:
             raise ChainError(_("File %(r)s is not in the sample of this volume.") % {"r": self.record})
+        errors.refuse_pass_with_error(self.ok, self.error_kind)
         if not self.ok and not self.error_kind.strip():
             raise ChainError(_("Name the kind of error (e.g. missing signature, wrong ID copy)."))
 

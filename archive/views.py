@@ -6,8 +6,10 @@ import tempfile
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -72,6 +74,27 @@ def action_view(func):
     return wrapper
 
 
+# What a user typed into a refused audit mark, shown again in its row: a refusal loses nothing typed.
+DRAFTS = "archive-drafts"
+
+
+def _keep_draft(request, form, record_pk, **fields):
+    if any((v or "").strip() for v in fields.values()):
+        drafts = request.session.get(DRAFTS) or {}
+        drafts[f"{form}:{record_pk}"] = {k: (v or "")[:300] for k, v in fields.items()}
+        request.session[DRAFTS] = drafts
+
+
+def _take_drafts(request, form):
+    """{record id: fields} kept for `form` by refused marks, taken out of the session (shown once)."""
+    drafts = request.session.get(DRAFTS) or {}
+    prefix = f"{form}:"
+    mine = {int(k[len(prefix):]): v for k, v in drafts.items() if k.startswith(prefix)}
+    if mine:
+        request.session[DRAFTS] = {k: v for k, v in drafts.items() if not k.startswith(prefix)}
+    return mine
+
+
 def _pdf(data, name):
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{name}"'
@@ -116,6 +139,7 @@ class DashboardView(Screen):
             hall_chart=dashboard.bar_chart(dashboard.errors_per_hall_month(user), _("Errors per hall and month")),
             in_transit=dashboard.in_transit(user), volumes=dashboard.volumes(user)[:200],
             returns=dashboard.returns(user), audit_days=dashboard.audit_days(user),
+            open_errors=dashboard.open_errors(user), may_correct=access.may(user, "error.correct"),
             forms=access.visible(user, HandoverForm.objects.all(), "archive.view").select_related("hall", "branch")[:50]
             if access.may(user, "archive.view") else [],
             **kwargs)
@@ -165,12 +189,44 @@ class Level1View(Screen):
             raise Http404 from None
         audit = level1.existing_audit(hall, day)
         marks = {m.record_id: m for m in audit.marks.all()} if audit.pk else {}
+        drafts = _take_drafts(self.request, f"level1-{audit.pk}") if audit.pk else {}
         records = level1.day_records(audit).select_related("clerk").order_by("transaction_no")
         return super().get_context_data(
             audit=audit, hall=hall, day=day, reconciliation=level1.reconciliation(audit, report),
             shown_report=report.pk if report else audit.report_id,
-            rows=[(r, marks.get(r.pk)) for r in records], reports=level1.reports_of(hall)[:20],
+            rows=[(r, marks.get(r.pk), drafts.get(r.pk, {})) for r in records], reports=level1.reports_of(hall)[:20],
             errors=ErrorEntry.objects.filter(record__in=records).select_related("record", "clerk"), **kwargs)
+
+
+class ErrorsView(Screen):
+    """业务差错整改: the uncorrected errors of every level in the user's scope, each with its 已整改 button. The
+    keeper finds here the level-2 errors of a volume the branch sent back (it is fixed only once they are
+    corrected, archive/binding.py FixReturned)."""
+    template_name = "archive/errors.html"
+    page_title = gettext_lazy("Errors to correct")
+    action = "error.correct"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        corrected = (access.visible(user, ErrorEntry.objects.filter(corrected_at__isnull=False), "error.correct")
+                     .select_related("record", "corrected_by").order_by("-corrected_at")[:20])
+        entries = (access.visible(user, errors.open_entries(), "error.correct")
+                   .select_related("record__hall", "clerk", "found_by")
+                   .annotate(volume_pk=F("record__volume_item__volume"),
+                             volume_number=F("record__volume_item__volume__number"))  # bound: its volume
+                   .order_by("found_at", "pk"))
+        return super().get_context_data(entries=entries[:500], total=entries.count(), corrected=corrected, **kwargs)
+
+
+def record_errors_section(request, record):
+    """The record page's part of the error register (registered by wagtail_hooks): its errors, with a 已整改
+    button on the open ones for a user who may correct them; "" when the file has none."""
+    entries = list(record.errors.select_related("clerk", "found_by", "corrected_by").order_by("found_at", "pk"))
+    if not entries:
+        return ""
+    return render_to_string("archive/record_errors.html", {
+        "entries": entries, "may_correct": access.can(request.user, "error.correct", record),
+        "may_list": access.may(request.user, "error.correct")}, request=request)
 
 
 class KeeperView(Screen):
@@ -214,8 +270,10 @@ class VolumeView(Screen):
         volume = scoped(self.request, Volume, self.kwargs["pk"], "archive.view")
         audit = volume.level2_audits.first()
         sample = Record.objects.filter(pk__in=audit.sample) if audit else []
+        drafts = _take_drafts(self.request, f"level2-{audit.pk}") if audit else {}
         return super().get_context_data(
-            volume=volume, items=volume.items.select_related("record"), audit=audit, sample=sample,
+            volume=volume, items=volume.items.select_related("record"), audit=audit,
+            sample=[(r, drafts.get(r.pk, {})) for r in sample],
             may_audit=access.can(self.request.user, "audit.level2", volume),
             may_return=access.can(self.request.user, "volume.return_to_level1", volume),
             forms=volume.forms.all(), **kwargs)
@@ -255,9 +313,14 @@ def level1_open(request, hall_id, day):
 def level1_mark(request, pk):
     audit = scoped(request, Level1Audit, pk, "audit.level1")
     record = scoped(request, Record, request.POST.get("record"), "audit.level1")
-    passed = request.POST.get("result") == "passed"
-    level1.Mark(request.user, audit, record, passed, request.POST.get("note", ""),
-                request.POST.get("error_kind", ""), request).run()
+    passed = request.POST.get("result") == "passed"  # only the 通过 button itself passes a file
+    kind, note = request.POST.get("error_kind", ""), request.POST.get("note", "")
+    try:
+        errors.refuse_pass_with_error(passed, kind, note)  # 说明 on this screen describes an error
+        level1.Mark(request.user, audit, record, passed, note, kind, request).run()
+    except ChainError:
+        _keep_draft(request, f"level1-{audit.pk}", record.pk, error_kind=kind, note=note)
+        raise
     return _("Marked.")
 
 
@@ -350,8 +413,14 @@ def level2_start(request, pk):
 def level2_finding(request, pk):
     audit = scoped(request, Level2Audit, pk, "audit.level2")
     record = scoped(request, Record, request.POST.get("record"), "audit.level2")
-    level2.Finding(request.user, audit, record, request.POST.get("ok") == "1", request.POST.get("note", ""),
-                   request.POST.get("error_kind", ""), request).run()
+    ok = request.POST.get("ok") == "1"  # only the 通过 button itself passes a file
+    kind, note = request.POST.get("error_kind", ""), request.POST.get("note", "")
+    try:
+        errors.refuse_pass_with_error(ok, kind, note)
+        level2.Finding(request.user, audit, record, ok, note, kind, request).run()
+    except ChainError:
+        _keep_draft(request, f"level2-{audit.pk}", record.pk, error_kind=kind, note=note)
+        raise
     return _("Finding recorded.")
 
 

@@ -5,7 +5,7 @@ from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
 from org import access
 
-from . import admin_urls
+from . import admin_urls, views
 
 
 class ActionMenuItem(MenuItem):
@@ -29,6 +29,8 @@ def register_archive_menu():
                        name="archive-dashboard", icon_name="view", order=1),
         ActionMenuItem(_("Daily close"), reverse("archive_admin:daily_close"), action="dailyclose.run",
                        name="archive-daily-close", icon_name="list-ul", order=2),
+        ActionMenuItem(_("Errors to correct"), reverse("archive_admin:errors"), action="error.correct",
+                       name="archive-errors", icon_name="warning", order=3),
         ActionMenuItem(_("Binding and hand-over"), reverse("archive_admin:keeper"), action="volume.bind",
                        name="archive-keeper", icon_name="folder-inverse", order=3),
         ActionMenuItem(_("Branch"), reverse("archive_admin:branch"), action="archive.view",
@@ -40,3 +42,9 @@ def register_archive_menu():
     ]
     return SubmenuMenuItem(_("Archive chain"), Menu(items=items), name="archive", icon_name="folder-open-inverse",
                            order=250)
+
+
+@hooks.register("records_inspect_sections")
+def record_errors(request, record):
+    """The file's entries in the error register, on its record page (records/views.py asks this hook)."""
+    return views.record_errors_section(request, record)

@@ -39,7 +39,9 @@ ACTIONS = {
     "archive.view": {R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST, R.AUDITOR},
     "dailyclose.run": {R.CLERK},
     "audit.level1": {R.L1_AUDITOR},
-    "error.correct": {R.CLERK, R.L1_AUDITOR, R.ARCHIVIST},
+    # correcting a registered error (已整改): the clerk and the level-1 auditor at the counter, the hall keeper
+    # for a volume the branch sent back (level 2), the archive for its own re-checks
+    "error.correct": {R.CLERK, R.L1_AUDITOR, R.KEEPER, R.ARCHIVIST},
     "handover.clerk_hall.give": {R.L1_AUDITOR},
     "handover.clerk_hall.receive": {R.KEEPER},
     "handover.hall_branch.give": {R.KEEPER},

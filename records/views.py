@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
+from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -112,6 +113,9 @@ class RecordInspectView(ScopedInspectView):
             category_open=transitions.category_open(record), categories=Category.choices,
             is_failed=record.status == Record.Status.OCR_FAILED,
             is_running=record.status == Record.Status.OCR_RUNNING,
+            # parts other apps add to the record page (archive: the file's errors, with 已整改), as HTML
+            more_sections=[html for fn in hooks.get_hooks("records_inspect_sections")
+                           if (html := fn(self.request, record))],
         )
         return context
 

@@ -34,12 +34,22 @@ RECORD_COLUMNS = ("id", "hall_id", "transaction_no", "customer_name", "service_n
                   "clerk_id")
 
 
-def record_document(record, pages, hall, url, custody):
+def record_open_errors(record_ids):
+    """The ids among `record_ids` of files with an uncorrected error in the archive chain's error register
+    (level 1, level 2 ...): the document's has_errors (有差错) counts them. One query."""
+    from archive.errors import records_with_open_errors
+
+    return records_with_open_errors(record_ids)
+
+
+def record_document(record, pages, hall, url, custody, open_error=False):
     """One document from a record's column values (a dict), its pages [(text, problems)], its Hall, the
-    inspect URL without the id and its custody ({"volume", "holder"})."""
+    inspect URL without the id, its custody ({"volume", "holder"}) and whether an error registered against
+    it is still uncorrected."""
     text = "\n".join(t for t, _ in pages if t)
     flagged = any(f.get("problem") for f in (record["fields"] or {}).values())
-    has_errors = flagged or record["status"] == Record.Status.OCR_FAILED or any(p for _, p in pages)
+    has_errors = (open_error or flagged or record["status"] == Record.Status.OCR_FAILED
+                  or any(p for _, p in pages))
     title = " ".join(x for x in (record["transaction_no"] or "", record["customer_name"], record["business_type"])
                      if x)
     return {
@@ -81,9 +91,10 @@ def record_documents(pks):
             pages.setdefault(rid, []).append((text, problems))
         records = list(_indexed().filter(pk__in=chunk).values(*RECORD_COLUMNS))
         custody = record_custody(records)
+        open_errors = record_open_errors(r["id"] for r in records)
         for record in records:
             yield record_document(record, pages.get(record["id"], []), halls[record["hall_id"]], url,
-                                  custody[record["id"]])
+                                  custody[record["id"]], open_error=record["id"] in open_errors)
 
 
 def record_pks():

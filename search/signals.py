@@ -38,8 +38,16 @@ def page_deleted(sender, instance, **kwargs):
 
 
 # The record document carries its volume and holder (archive.custody): binding and handing over a volume
-# change the documents of the files in it.
-from archive.models import Volume, VolumeItem  # noqa: E402
+# change the documents of the files in it. Its has_errors (有差错) counts the open entries of the error
+# register: registering or correcting an error changes the document of its file.
+from archive.models import ErrorEntry, Volume, VolumeItem  # noqa: E402
+
+
+@receiver(post_save, sender=ErrorEntry, dispatch_uid="search-error-save")
+@receiver(post_delete, sender=ErrorEntry, dispatch_uid="search-error-delete")
+def error_entry_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        outbox.enqueue("record", instance.record_id)
 
 
 @receiver(post_save, sender=VolumeItem, dispatch_uid="search-volume-item-save")

@@ -285,6 +285,8 @@ OWN_RULES = [
     Rule("archive_admin:give_clerk_hall", "handover.clerk_hall.give", obj="level1", get="post",
          post=lambda w, s: {"password": PASSWORD}),
     Rule("archive_admin:level1_pdf", "archive.view", obj="level1"),
+    Rule("archive_admin:errors", "error.correct", secret=("record", "transaction_no", "error.correct"),
+         note="the open errors of the user's halls, each with its 已整改 button"),
     Rule("archive_admin:error_correct", "error.correct", obj="entry", get="post", post=lambda w, s: {}),
     Rule("archive_admin:keeper", "volume.bind", secret=("volume", "number", "volume.bind")),
     Rule("archive_admin:bind", "volume.bind", obj="waiting", get="post", kw=lambda w, o: {},

@@ -43,7 +43,7 @@ EXPECTED = {
                      "auditor-role-B2", "auditor-role-H31"},
     "dailyclose.run": {"clerk-H11", "admin"},
     "audit.level1": {"l1-H11", "admin"},
-    "error.correct": {"clerk-H11", "l1-H11", "archivist", "admin"},
+    "error.correct": {"clerk-H11", "l1-H11", "keeper-H11", "archivist", "admin"},
     "handover.clerk_hall.give": {"l1-H11", "admin"},
     "handover.clerk_hall.receive": {"keeper-H11", "admin"},
     "handover.hall_branch.give": {"keeper-H11", "admin"},
