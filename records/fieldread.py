@@ -1,4 +1,4 @@
-"""The key fields of one page: located by layout (records.layout), each read twice.
+"""The key fields of one page: located by layout (records.layout), each read twice, a few three times.
 
 For every field whose label is on the page, two readings are kept in the page's row (Page.fields), so that a
 worker that resumes a file does not read its pages again:
@@ -6,14 +6,18 @@ worker that resumes a file does not read its pages again:
   "cell"  the box read again alone with the field's own set-up (records.cellread), unless the page read was
           sure of every word of a value with a strong check (SURE, CHECKED): there a second reading only
           costs time (measured: skipping it for every field let five of 600 values through wrong, 0.83 %).
+  "third" a phone or transaction number whose two readings differ, read once more by the other model.
 records.keyfields decides between them. Label cells that the page read could not make out (a label under
 the seal, a faint Kai face) are read once more, alone, before a label found on a text line is used.
 """
-from . import cellread, layout
+from . import cellread, keyfields, layout
 
 MAX_LABEL_RETRIES = 12
 SURE = 0.93  # every word of the page read at least this sure: no second reading …
 CHECKED = {"id_number", "id_number_copy", "business_type", "business_date"}  # … of these fields
+# a phone or transaction number whose two readings differ is read a third time, by the other model (the box
+# was read in eng): two agreeing readings then outvote the third (records.keyfields.decide)
+THIRD_LANG = "chi_sim"
 
 
 def _reading(text, confidences):
@@ -48,7 +52,18 @@ def read_page(prepared, tsv, skew, size, workdir, number, pool):
         result[name] = {"page": _reading(region.text, [w.conf for w in region.words]), "in_cell": region.in_cell}
         if name in readings:
             result[name]["cell"] = _reading(*readings[name])
+    third = [name for name in keyfields.UNCHECKED if name in readings and _differ(name, result[name])]
+    if third:
+        pieces = [(name, cellread.crop(prepared, frame, found[name].box)) for name in third]
+        for name, reading in zip(third, cellread.read(pieces, workdir, f"p{number}t", pool, lang=THIRD_LANG)):
+            result[name]["third"] = _reading(*reading)
     return result
+
+
+def _differ(name, readings):
+    """The two readings of a number without a check digit do not give the same value."""
+    page, cell = (keyfields.clean(name, readings[s]["text"]) for s in ("page", "cell"))
+    return page != cell or not page
 
 
 def _sure(region):

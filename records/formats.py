@@ -158,6 +158,17 @@ def _date(text):
         return None
 
 
+def transaction_date(value):
+    """The real date inside a transaction number of an active format, or None (no format with a date fits)."""
+    for fmt in active_formats():
+        match = re.fullmatch(fmt.regex(), (value or "").strip())
+        if match and "date" in match.groupdict():
+            day = _date(match["date"])
+            if day:
+                return day
+    return None
+
+
 def check_transaction_no(value, business_date=None):
     """None when `value` is a transaction number of an active format (the whole string; its date a real
     date, and the business date when that is given), else the problem as a Chinese sentence."""

@@ -194,21 +194,24 @@ TEXT_ONLY_CONFIDENCE = 0.5  # a value found only in the page text, without its l
 # another valid value makes the field doubtful when it is read with at least this confidence and at least
 # 0.6 of the chosen value's (two agreeing readings of the ID-card copy outweigh one weak reading of the form)
 DISSENT = 0.3
+# two agreeing readings outvote a third, single reading unless it is this sure
+LONE_DISSENT = 0.9
+# numbers without a check digit: one reading, however sure, is not enough (a 3 read as 5 stays a number)
+UNCHECKED = ("service_number", "transaction_no")
 
 
 SEPARATORS = " :：;；|丨,，.。、"
 
 
-def _clean(name, raw):
-    raw = (raw or "").strip().strip(SEPARATORS)
+def clean(name, raw):
+    raw = re.split(r"\s{3,}", (raw or "").strip().strip(SEPARATORS))[0]  # a wide gap ends the value
     if name in ("customer_name", "customer_name_copy", "business_type"):
-        raw = re.split(r"\s{3,}", raw)[0]  # a wide gap ends the value
         return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", raw).strip(" :：|丨,，.。")
     if name == "business_date":
         return raw
     value = re.sub(r"\s+", "", raw).upper()
     if name == "transaction_no":
-        value = value.replace("$", "S")  # the reader's usual confusion in a code of letters and digits
+        value = value.replace("S$", "S").replace("$", "S")  # the reader's usual confusion in a code of letters and digits
     if name in ("service_number", "id_number", "id_number_copy"):
         value = value.translate(_DIGIT_FIXES)
     return value
@@ -261,13 +264,45 @@ def _combined(confidences):
     return 1 - miss
 
 
+def _edits(a, b):
+    """Levenshtein distance of two short strings."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
+    return row[-1]
+
+
+def _lean_on_transaction(support, candidates, reading, threshold):
+    """The transaction number carries the business date. A date reading that is not a sure date of its own
+    but is at most one character away from that date (年 read as F, a 0 read as 6, a lost digit) supports it,
+    and the transaction number's own reading then supports it too. A sure reading of another date stays a
+    dissent, and the transaction number alone never makes the date."""
+    day, confidence = reading
+    digits = day.strftime("%Y%m%d")
+    for source, value, conf, problem in candidates:
+        key = _normal("business_date", value)
+        if problem is None and (key == day.isoformat() or conf >= threshold):
+            continue
+        read = re.sub(r"\D", "", value)
+        if min(_edits(read[:n], digits) for n in (7, 8, 9)) <= 1:
+            if problem is None:
+                support[key] = [b for b in support[key] if b[1] != source]
+                if not support[key]:
+                    del support[key]
+            support.setdefault(day.isoformat(), []).append((conf, source))
+    if day.isoformat() in support:
+        support[day.isoformat()].append((confidence, "transaction_no"))
+
+
 def decide(name, readings, context, threshold):
     """One field from its readings [(source, {"text", "confidence"})]: the page read and the cell re-read of
     the form, and for names and ID numbers those of the ID-card copy too → Field. Valid values are grouped;
     the best-supported one is taken unless another valid value is strongly read too (then flagged)."""
     candidates = []
     for source, part in readings:
-        value = _clean(name, (part or {}).get("text"))
+        value = clean(name, (part or {}).get("text"))
         if value:
             candidates.append((source, value, float(part.get("confidence") or 0), _problem(name, value, context)))
     if not candidates:
@@ -276,6 +311,8 @@ def decide(name, readings, context, threshold):
     for source, value, confidence, problem in candidates:
         if problem is None:
             support.setdefault(_normal(name, value), []).append((confidence, source))
+    if name == "business_date" and context.get("transaction_date"):
+        _lean_on_transaction(support, candidates, context["transaction_date"], threshold)
     if not support:
         source, value, confidence, problem = candidates[0]
         return Field(name, _normal(name, value), round(confidence * 0.4, 2), problem, source)
@@ -284,20 +321,32 @@ def decide(name, readings, context, threshold):
     confidence = _combined(c for c, _ in backing)
     source = "+".join(s for _, s in backing)
     dissent = _combined(c for c, _ in ranked[1][1]) if len(ranked) > 1 else 0.0
-    if dissent >= DISSENT and dissent >= 0.6 * confidence:
+    outvoted = len(ranked) > 1 and len(backing) >= 2 and len(ranked[1][1]) == 1 and dissent < LONE_DISSENT
+    if dissent >= DISSENT and dissent >= 0.6 * confidence and not outvoted:
         copy = any(s.startswith("copy") for _, s in ranked[1][1] + backing)
         problem = "与身份证复印件上的内容不一致，请核对" if copy else "两次识别的结果不一致，请核对"
         return Field(name, value, round(confidence * 0.5, 2), problem, source)
+    if name in UNCHECKED and len(backing) < 2:
+        return Field(name, value, round(confidence * 0.8, 2), "只有一次识别得到该值（号码没有校验位），请核对", source)
     if confidence < threshold:
         return Field(name, value, round(confidence, 2), f"识别置信度 {confidence:.2f} 低于阈值 {threshold:.2f}，请核对",
                      source)
     return Field(name, value, round(confidence, 2), None, source)
 
 
+def _readings(readings, name):
+    found = [(source, readings[name][source]) for source in ("page", "cell", "third")
+             if source in readings.get(name, {})]
+    copy = readings.get(f"{name}_copy")
+    if copy:
+        found += [(f"copy-{source}", copy[source]) for source in ("page", "cell") if source in copy]
+    return found
+
+
 def extract_fields(pages, text, context=None):
     """The key fields of a file from its pages' layout readings (the first page with each label wins; names
     and ID numbers also from the ID-card copy), falling back to the page text."""
-    from .formats import confidence_threshold
+    from .formats import confidence_threshold, transaction_date
 
     context = dict(context or {})
     threshold = confidence_threshold()
@@ -306,11 +355,14 @@ def extract_fields(pages, text, context=None):
         for name, reading in (page or {}).items():
             readings.setdefault(name, reading)
     fields = {}
+    first = _readings(readings, "transaction_no")
+    if first:  # decided once without the date, for the date it carries
+        number = decide("transaction_no", first, context, threshold)
+        day = None if number.flagged else transaction_date(number.value)
+        if day:
+            context["transaction_date"] = (day, number.confidence)
     for name in ["business_date"] + [n for n in LABELS if n != "business_date"]:
-        found = [(source, readings[name][source]) for source in ("page", "cell") if source in readings.get(name, {})]
-        copy = readings.get(f"{name}_copy")
-        if copy:
-            found += [(f"copy-{source}", copy[source]) for source in ("page", "cell") if source in copy]
+        found = _readings(readings, name)
         if found:
             fields[name] = decide(name, found, context, threshold)
         else:

@@ -129,3 +129,58 @@ def test_forms_as_halls_print_them_are_read_right_or_flagged(org_demo, users):
                 wrong.append((form.name, name, entry.get("confidence")))
     assert not wrong, wrong
     assert right >= 0.8 * len(SMALL_SET) * len(FIELDS)  # the bench (bench/fields.py) measures the rest
+
+
+@pytest.mark.django_db
+def test_a_number_read_once_is_flagged_and_three_readings_decide_it():
+    ctx = {"today": datetime.date(2026, 12, 1)}
+    once = keyfields.decide("service_number", [("page", {"text": "18818173173", "confidence": 0.92}),
+                                               ("cell", {"text": "188181725173", "confidence": 0.74})], ctx, 0.75)
+    assert once.flagged and "只有一次" in once.problem
+    third = keyfields.decide("service_number", [("page", {"text": "18818175173", "confidence": 0.92}),
+                                                ("cell", {"text": "188181725173", "confidence": 0.74}),
+                                                ("third", {"text": "18818175173   |", "confidence": 0.8})], ctx, 0.75)
+    assert not third.flagged and third.value == "18818175173"
+    outvoted = keyfields.decide("service_number", [("page", {"text": "16819970871", "confidence": 0.87}),
+                                                   ("cell", {"text": "16819970874", "confidence": 0.94}),
+                                                   ("third", {"text": "16819970874", "confidence": 0.9})], ctx, 0.75)
+    assert not outvoted.flagged and outvoted.value == "16819970874"
+    sure = keyfields.decide("service_number", [("page", {"text": "16819970871", "confidence": 0.95}),
+                                               ("cell", {"text": "16819970874", "confidence": 0.94}),
+                                               ("third", {"text": "16819970874", "confidence": 0.9})], ctx, 0.75)
+    assert sure.flagged and "不一致" in sure.problem
+
+
+@pytest.mark.django_db
+def test_the_business_date_leans_on_the_date_inside_the_transaction_number():
+    page = {"transaction_no": {"page": {"text": "SC2026051164161", "confidence": 0.9},
+                               "cell": {"text": "SC2026051164161", "confidence": 0.9}},
+            "business_date": {"page": {"text": "2026F05A11H12:12", "confidence": 0.3},
+                              "cell": {"text": "2626生05月i目12512", "confidence": 0.26}}}
+    fields = keyfields.extract_fields([page], "", {"today": datetime.date(2026, 12, 1)})
+    assert fields["business_date"].value == "2026-05-11" and not fields["business_date"].flagged
+    # a sure reading of another date is not overruled: the two disagree and a person looks
+    page["business_date"] = {"page": {"text": "2026年05月12日", "confidence": 0.9},
+                             "cell": {"text": "2026年05月12日", "confidence": 0.9}}
+    fields = keyfields.extract_fields([page], "", {"today": datetime.date(2026, 12, 1)})
+    assert fields["business_date"].value == "2026-05-12" and fields["transaction_no"].flagged
+    # the transaction number alone never makes the date
+    page["business_date"] = {"page": {"text": "受理", "confidence": 0.9}}
+    fields = keyfields.extract_fields([page], "", {"today": datetime.date(2026, 12, 1)})
+    assert fields["business_date"].flagged
+
+
+def test_a_box_is_cut_to_its_value_line_without_the_seal_below():
+    from records import cellread
+
+    gray = np.full((160, 600), 235, np.uint8)
+    gray[20:60, 20:400] = 30  # the value's line
+    gray[100:104, 300:560] = 150  # a seal's arc left light grey after the dropout, below the value
+    gray[140:143, 100:500] = 90
+    prepared = pageprep.Prepared.__new__(pageprep.Prepared)
+    prepared.gray, prepared.lines = Image.fromarray(gray), None
+    frame = layout.Frame((600, 160), 0.0)
+    piece = np.asarray(cellread.crop(prepared, frame, (0, 0, 600, 160)))
+    border = cellread.BORDER
+    assert piece.shape == (40 + 2 * border, 380 + 2 * border)
+    assert piece[border:-border, border:-border].max() == 30 and piece[:border].min() == 255
