@@ -40,3 +40,10 @@ def register_archive_menu():
     ]
     return SubmenuMenuItem(_("Archive chain"), Menu(items=items), name="archive", icon_name="folder-open-inverse",
                            order=250)
+
+
+@hooks.register("construct_homepage_panels")
+def add_todo_panel(request, panels):
+    from .panels import TodoPanel
+
+    panels.append(TodoPanel(request.user))
