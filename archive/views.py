@@ -124,6 +124,15 @@ class Screen(WagtailAdminTemplateMixin, TemplateView):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
+    def get_breadcrumbs_items(self):
+        """Home, the chain's dashboard (for those who may see it), then this screen under its own name: the
+        header shows the last item, so a screen with only "Home" there was titled 首页."""
+        items = list(self.breadcrumbs_items)
+        dashboard_url = reverse("archive_admin:dashboard")
+        if self.request.path != dashboard_url and access.may(self.request.user, "dashboard.view"):
+            items.append({"url": dashboard_url, "label": DashboardView.page_title})
+        return [*items, {"url": "", "label": self.get_header_title()}]
+
 
 # --- screens ---------------------------------------------------------------------------------------
 

@@ -48,3 +48,10 @@ def register_archive_menu():
 def record_errors(request, record):
     """The file's entries in the error register, on its record page (records/views.py asks this hook)."""
     return views.record_errors_section(request, record)
+
+
+@hooks.register("construct_homepage_panels")
+def add_todo_panel(request, panels):
+    from .panels import TodoPanel
+
+    panels.append(TodoPanel(request.user))

@@ -72,10 +72,15 @@ ACTIONS = {
     "handbook.read": set(Role),
     # who in the hall has not read the current version of a procedure (the hall's manager and above)
     "handbook.unread_report": {R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING},
+    # reviewing and approving procedures in the approval workflow: Wagtail's groups follow these roles
+    # (handbook/groups.py) and its routing decides which procedure each approves (handbook/routing.py); asked by
+    # the home page's task list (archive/todo.py)
+    "handbook.review": {R.OFFICE, R.GM, R.DEPTHEAD},
 }
 
 # Actions that are about the organisation as a whole, not about an object inside a hall.
-GLOBAL_ACTIONS = {"org.manage", "admin.access", "auditlog.view", "handbook.read", "record.rules"}
+GLOBAL_ACTIONS = {"org.manage", "admin.access", "auditlog.view", "handbook.read", "handbook.review",
+                  "record.rules"}
 
 # Django permission codename → action, so Wagtail's and Django's permission checks land here too.
 DJANGO_PERMS = {

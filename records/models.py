@@ -5,6 +5,8 @@ This is the record's core; the digitisation issue adds scans, pages, OCR and the
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.fields.json import KT
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
@@ -204,6 +206,17 @@ class Record(models.Model):
     def log_repr(self):
         """How the event log names the file: without the customer's name (org/auditlog.py)."""
         return self.transaction_no or f"#{self.pk}"
+
+
+def flagged_q():
+    """Files with a key field flagged for a person to check (Record.flagged_fields), as a database filter: a
+    non-empty `problem` in any key field's entry."""
+    from .keyfields import LABELS
+
+    q = models.Q(pk__in=[])
+    for name in LABELS:
+        q |= models.Q(GreaterThan(KT(f"fields__{name}__problem"), ""))
+    return q
 
 
 class Scan(models.Model):

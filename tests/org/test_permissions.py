@@ -77,6 +77,7 @@ GLOBAL_EXPECTED = {
     "record.rules": {"archivist", "admin"},
     "admin.access": set(SUBJECTS) - {"staff"},
     "handbook.read": set(SUBJECTS),
+    "handbook.review": {"office", "gm", "depthead", "admin"},
 }
 
 
