@@ -34,7 +34,8 @@ if ! id "$RUN_USER" >/dev/null 2>&1; then
 fi
 
 mkdir -p "$NODE_DIR/data" "$NODE_DIR/logs"
-if [[ ! -f "$NODE_DIR/config/elasticsearch.yml" ]]; then
+# (written again when it names another folder: a checkout moved, or a worktree sharing this cache)
+if ! grep -qxF "path.data: $NODE_DIR/data" "$NODE_DIR/config/elasticsearch.yml" 2>/dev/null; then
     rm -rf "$NODE_DIR/config"
     cp -r "$ES_HOME/config" "$NODE_DIR/config"
     cat > "$NODE_DIR/config/elasticsearch.yml" <<YML
