@@ -13,6 +13,7 @@ urlpatterns = [
     path("level1/hall/<int:hall_id>/day/<str:day>/", views.Level1View.as_view(), name="level1"),
     path("level1/hall/<int:hall_id>/day/<str:day>/open/", views.level1_open, name="level1_open"),
     path("level1/<int:pk>/mark/", views.level1_mark, name="level1_mark"),
+    path("level1/<int:pk>/pass-clean/", views.level1_pass_clean, name="level1_pass_clean"),
     path("level1/<int:pk>/sign/", views.level1_sign, name="level1_sign"),
     path("level1/<int:pk>/handover/", views.give_clerk_hall, name="give_clerk_hall"),
     path("level1/<int:pk>/pdf/", views.level1_pdf, name="level1_pdf"),
@@ -39,6 +40,8 @@ urlpatterns = [
     path("branch/", views.BranchView.as_view(), name="branch"),
     path("branch/monthly/", views.give_branch_marketing, name="give_branch_marketing"),
     path("branch/process-check/", views.process_check, name="process_check"),
+    path("process-checks/<int:pk>/", views.ProcessCheckView.as_view(), name="process_check_view"),
+    path("process-checks/<int:pk>/finding/", views.process_finding, name="process_finding"),
     # retention, holds and destruction
     path("retention/", rv.RetentionView.as_view(), name="retention"),
     path("retention/service-events/", rv.service_events_upload, name="service_events_upload"),

@@ -21,6 +21,7 @@ LEVEL2_FINDING = "level2.finding"
 LEVEL2_PASS = "level2.pass"
 MARKETING_CHECK = "marketing.check"
 MARKETING_PROCESS_CHECK = "marketing.process_check"
+MARKETING_PROCESS_FINDING = "marketing.process_finding"  # one sampled agreement of a process check checked
 # retention and destruction (archive/retention.py, holds.py, destruction.py)
 DESTRUCTION_DRAW = "destruction.draw"
 DESTRUCTION_APPRAISE = "destruction.appraise"

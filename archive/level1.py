@@ -1,7 +1,12 @@
 """Level-1 audit (一级稽核): 100% of a hall's day against the clerk operation report; every file marked passed
 or in error (errors go to the register and are corrected); the level-1 audit record is then signed.
 
-The screen only reads: the record of a day is made (and its report chosen) by `open_audit`, on a POST."""
+The screen only reads: the record of a day is made (and its report chosen) by `open_audit`, on a POST.
+`pass_clean` passes in one action the files that match the report and have no flags: each through `Mark`
+(one transaction and one event-log row per file), re-checked under its row lock; every other file is
+listed with the reason it was left for a person."""
+import datetime
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,15 +56,93 @@ def day_records(audit):
     return Record.objects.filter(hall=audit.hall, business_date=audit.day)
 
 
-def reconciliation(audit, report=None):
-    """The day's files beside the rows of that hall and day of `report` (else the audit's own report, else
-    every imported report)."""
-    rows = ReportRow.objects.filter(hall_code=audit.hall.code)
+def day_rows(audit, report=None):
+    """The report rows of the audit's hall and day, of `report` (else the audit's own report, else every
+    imported report)."""
+    start = datetime.datetime.combine(audit.day, datetime.time(), timezone.get_current_timezone())
+    rows = ReportRow.objects.filter(hall_code=audit.hall.code, accepted_at__gte=start,
+                                    accepted_at__lt=start + datetime.timedelta(days=1))
     report_id = report.pk if report is not None else audit.report_id
     if report_id:
         rows = rows.filter(report_id=report_id)
-    rows = [r for r in rows if timezone.localtime(r.accepted_at).date() == audit.day]
-    return reconcile.reconcile(rows, day_records(audit).filter(status__in=AUDITABLE))
+    return [r for r in rows.order_by("report_id", "line") if timezone.localtime(r.accepted_at).date() == audit.day]
+
+
+def reconciliation(audit, report=None):
+    """The day's files beside the rows of that hall and day of `report` (else the audit's own report, else
+    every imported report)."""
+    return reconcile.reconcile(day_rows(audit, report), day_records(audit).filter(status__in=AUDITABLE))
+
+
+def row_checks(result):
+    """{record id: what the comparison with the report says against the file ("" when it matches)}."""
+    checks = {record.pk: "" for record in result.matched}
+    for record, _row, fields in result.mismatches:
+        checks[record.pk] = _("Differs from the report: %(fields)s") % {"fields": "、".join(fields)}
+    for record in result.no_report_row:
+        checks[record.pk] = _("Not in the report")
+    return checks
+
+
+def progress(audit):
+    """The day's files counted: passed (or gone on to the keeper), in error, not yet checked."""
+    counts = {"total": 0, "passed": 0, "errors": 0}
+    for status in day_records(audit).values_list("status", flat=True):
+        counts["total"] += 1
+        if status in (S.L1_PASSED, S.AT_HALL, S.BOUND):
+            counts["passed"] += 1
+        elif status == S.L1_ERROR:
+            counts["errors"] += 1
+    counts["todo"] = counts["total"] - counts["passed"] - counts["errors"]
+    counts["percent"] = round(100 * counts["passed"] / counts["total"]) if counts["total"] else 0
+    return counts
+
+
+def not_in_bulk(record, check, open_error_ids):
+    """Why `record` is left out of the bulk pass (a list of reasons; empty: it may be passed in bulk)."""
+    reasons = []
+    if record.flagged_fields:
+        reasons.append(_("Fields to check: %(fields)s") % {"fields": record.flagged_summary})
+    if check is None:
+        reasons.append(_("Not sorted at the daily close"))
+    elif check:
+        reasons.append(check)
+    if record.pk in open_error_ids:
+        reasons.append(_("An uncorrected error"))
+    elif record.status == S.L1_ERROR:
+        reasons.append(_("Marked as an error: pass it on its own once corrected"))
+    return reasons
+
+
+def bulk_candidates(audit):
+    """(file, reasons) for every file of the day not yet passed, reasons empty when it may pass in bulk."""
+    checks = row_checks(reconciliation(audit))
+    records = list(day_records(audit).exclude(status__in=(S.L1_PASSED, S.AT_HALL, S.BOUND))
+                   .select_related("hall", "clerk").order_by("transaction_no", "pk"))
+    open_ids = errors.records_with_open_errors(r.pk for r in records)
+    return [(record, not_in_bulk(record, checks.get(record.pk), open_ids)) for record in records]
+
+
+def pass_clean(actor, audit, request=None):
+    """Pass every file of the day that matches the report and has no flags: (passed, [(file, reasons)])."""
+    require(actor, "audit.level1", audit.hall)
+    if audit.signed_at:
+        raise ChainError(_("The level-1 audit record of this day is already signed."))
+    if not audit.pk:
+        raise ChainError(_("Open the level-1 audit of this day first."))
+    rows = {row.transaction_no: row for row in day_rows(audit)}
+    passed, skipped = [], []
+    for record, reasons in bulk_candidates(audit):
+        if reasons:
+            skipped.append((record, reasons))
+            continue
+        try:
+            CleanPass(actor, audit, record, rows.get(record.transaction_no), request=request).run()
+        except ChainError as exc:  # changed meanwhile: the step, under its row lock, says why
+            skipped.append((record, [str(exc)]))
+        else:
+            passed.append(record)
+    return passed, skipped
 
 
 class Mark(Transition):
@@ -98,8 +181,35 @@ class Mark(Transition):
             errors.register(self.actor, self.record, self.error_kind, ErrorEntry.Level.L1, self.note, self.request)
         # the auditor has the paper on the desk
         states.move(self.record, "pass_level1" if self.passed else "fail_level1", self.actor, request=self.request,
-                    details={"audit": self.audit.pk, "result": result, "note": self.note}, holder=self.actor)
+                    details={"audit": self.audit.pk, "result": result, "note": self.note, **self.details()},
+                    holder=self.actor)
         return self.record
+
+    def details(self):
+        return {}
+
+
+class CleanPass(Mark):
+    """The bulk pass of one file: `Mark` passing it, refused unless, under the row lock, the file still has
+    no flagged field and agrees with its report row."""
+
+    def __init__(self, actor, audit, record, row, request=None):
+        super().__init__(actor, audit, record, True, request=request)
+        self.row = row
+
+    def check(self):
+        super().check()
+        record = self.record
+        if record.flagged_fields:
+            raise ChainError(_("Fields to check: %(fields)s") % {"fields": record.flagged_summary})
+        if self.row is None:
+            raise ChainError(_("Not in the report"))
+        found = reconcile.differences(record, self.row)
+        if found:
+            raise ChainError(_("Differs from the report: %(fields)s") % {"fields": "、".join(found)})
+
+    def details(self):
+        return {"bulk": True, "report_row": self.row.pk}
 
 
 class Sign(Transition):

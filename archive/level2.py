@@ -62,7 +62,8 @@ class Finding(Transition):
             raise ChainError(_("Name the kind of error (e.g. missing signature, wrong ID copy)."))
 
     def execute(self):
-        self.audit.findings = {**self.audit.findings, str(self.record.pk): {"ok": self.ok, "note": self.note}}
+        self.audit.findings = {**self.audit.findings, str(self.record.pk): {
+            "ok": self.ok, "note": self.note, "kind": "" if self.ok else self.error_kind.strip()[:60]}}
         self.audit.save(update_fields=["findings"])
         if not self.ok:
             errors.register(self.actor, self.record, self.error_kind, ErrorEntry.Level.L2, self.note, self.request)

@@ -277,6 +277,7 @@ class MarketingCheck(models.Model):
     checker = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     seed = models.CharField(max_length=40, blank=True)
     sample = models.JSONField(default=list)
+    findings = models.JSONField(default=dict)  # process check: record id → {"ok", "kind", "note", "by", "at"}
     differences = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -7,7 +7,7 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -28,7 +28,7 @@ from records.models import Record
 from . import dailyclose, dashboard, errors, events, handover, level1, level2, monthly, printing
 from .base import ChainError
 from .binding import Bind, CloseMonth, FixReturned, ReturnToLevel1
-from .models import ErrorEntry, HandoverForm, Level1Audit, Level2Audit, Volume
+from .models import ErrorEntry, HandoverForm, Level1Audit, Level2Audit, MarketingCheck, Volume
 
 
 def scoped(request, model, pk, action):
@@ -182,9 +182,34 @@ def _report_of(hall, report_id):
     return get_object_or_404(level1.reports_of(hall), pk=_int(report_id, "report"))
 
 
+def _level1_rows(audit, records, checks, drafts=None, bulk=None):
+    """What a row of the level-1 screen shows of each file: its result, what the report says, why it is not
+    in the bulk pass, the error kinds registered; the text a refused mark kept."""
+    drafts = drafts or {}
+    records = list(records)
+    kinds = {}
+    for entry in ErrorEntry.objects.filter(record__in=records, level=ErrorEntry.Level.L1,
+                                           corrected_at__isnull=True).order_by("found_at", "pk"):
+        kinds.setdefault(entry.record_id, []).append(entry.kind)
+    if bulk is None:
+        open_ids = errors.records_with_open_errors(r.pk for r in records)
+        bulk = {r.pk: level1.not_in_bulk(r, checks.get(r.pk), open_ids) for r in records}
+    S = Record.Status
+    return [{"record": r, "draft": drafts.get(r.pk, {}), "check": checks.get(r.pk),
+             "reasons": bulk.get(r.pk, []) if r.status in (S.SORTED, S.L1_ERROR) else [],
+             "done": r.status in (S.L1_PASSED, S.AT_HALL, S.BOUND), "error": r.status == S.L1_ERROR,
+             "markable": r.status in level1.AUDITABLE, "kinds": kinds.get(r.pk, [])} for r in records]
+
+
+def _level1_url(audit):
+    return reverse("archive_admin:level1", args=[audit.hall_id, audit.day.isoformat()])
+
+
 class Level1View(Screen):
     """Reads only: `?report=` compares with another report without saving the choice; opening the day's
-    record and choosing its report are POSTs (level1_open)."""
+    record and choosing its report are POSTs (level1_open). Each row's mark is a form of its own; with
+    JavaScript (archive/static/archive/marks.js) it is sent in the background and the answer replaces the
+    row, the progress and the error register, without reloading the page."""
     template_name = "archive/level1.html"
     page_title = gettext_lazy("Level-1 audit")
     action = "audit.level1"
@@ -197,13 +222,15 @@ class Level1View(Screen):
         except ChainError:
             raise Http404 from None
         audit = level1.existing_audit(hall, day)
-        marks = {m.record_id: m for m in audit.marks.all()} if audit.pk else {}
         drafts = _take_drafts(self.request, f"level1-{audit.pk}") if audit.pk else {}
         records = level1.day_records(audit).select_related("clerk").order_by("transaction_no")
+        result = level1.reconciliation(audit, report)
+        rows = _level1_rows(audit, records, level1.row_checks(result), drafts)
         return super().get_context_data(
-            audit=audit, hall=hall, day=day, reconciliation=level1.reconciliation(audit, report),
-            shown_report=report.pk if report else audit.report_id,
-            rows=[(r, marks.get(r.pk), drafts.get(r.pk, {})) for r in records], reports=level1.reports_of(hall)[:20],
+            audit=audit, hall=hall, day=day, reconciliation=result, next_url=self.request.get_full_path(),
+            shown_report=report.pk if report else audit.report_id, rows=rows,
+            bulk_ready=sum(1 for row in rows if row["markable"] and not row["done"] and not row["reasons"]),
+            progress=level1.progress(audit), reports=level1.reports_of(hall)[:20],
             errors=ErrorEntry.objects.filter(record__in=records).select_related("record", "clerk"), **kwargs)
 
 
@@ -266,7 +293,31 @@ class FormView(Screen):
             form=form, may_answer=form.status == HandoverForm.Status.GIVEN
             and access.can(user, f"handover.{form.kind}.receive", form),
             may_check=access.can(user, "marketing.check", form) and form.kind == HandoverForm.Kind.BRANCH_MARKETING,
-            checks=form.checks.all(), **kwargs)
+            checks=[(check, monthly.describe(check.differences, user, form)) for check in form.checks.all()],
+            **kwargs)
+
+
+def _sample_rows(records, findings, drafts=None, level=None):
+    """The sampled files of a level-2 audit or a process check, in transaction order, each with the result
+    recorded for it (None: not checked yet) and the text a refused finding kept."""
+    drafts = drafts or {}
+    records = list(records)
+    kinds = {}
+    if level:  # findings recorded before the kind was kept with them: the kinds from the error register
+        for entry in ErrorEntry.objects.filter(record__in=records, level=level).order_by("found_at", "pk"):
+            kinds.setdefault(entry.record_id, []).append(entry.kind)
+    rows = []
+    for record in sorted(records, key=lambda r: (r.transaction_no or "", r.pk)):
+        finding = findings.get(str(record.pk))
+        if finding and not finding.get("ok") and not finding.get("kind"):
+            finding = {**finding, "kind": "、".join(kinds.get(record.pk, []))}
+        rows.append({"record": record, "finding": finding, "draft": drafts.get(record.pk, {})})
+    return rows
+
+
+def _sample_progress(sample, findings):
+    checked = [findings[str(pk)] for pk in sample if str(pk) in findings]
+    return {"checked": len(checked), "total": len(sample), "errors": sum(1 for f in checked if not f.get("ok"))}
 
 
 class VolumeView(Screen):
@@ -282,10 +333,16 @@ class VolumeView(Screen):
         drafts = _take_drafts(self.request, f"level2-{audit.pk}") if audit else {}
         return super().get_context_data(
             volume=volume, items=volume.items.select_related("record"), audit=audit,
-            sample=[(r, drafts.get(r.pk, {})) for r in sample],
+            sample=_sample_rows(sample, audit.findings, drafts, ErrorEntry.Level.L2) if audit else [],
+            sample_progress=_sample_progress(audit.sample, audit.findings) if audit else None,
             may_audit=access.can(self.request.user, "audit.level2", volume),
             may_return=access.can(self.request.user, "volume.return_to_level1", volume),
             forms=volume.forms.all(), **kwargs)
+
+
+def current_quarter(today=None):
+    today = today or timezone.localdate()
+    return (today.month - 1) // 3 + 1
 
 
 class BranchView(Screen):
@@ -295,11 +352,37 @@ class BranchView(Screen):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
+        today = timezone.localdate()
+        checks = []
+        if access.may(user, "marketing.check"):
+            checks = list(access.visible(user, MarketingCheck.objects.filter(kind=MarketingCheck.Kind.PROCESS),
+                                         "marketing.check").select_related("branch", "checker")[:20])
+            for check in checks:
+                check.progress = _sample_progress(check.sample, check.findings)
         return super().get_context_data(
             branches=access.visible(user, Branch.objects.all(), "handover.branch_marketing.give"),
             marketing_branches=access.visible(user, Branch.objects.all(), "marketing.check"),
             volumes=access.visible(user, Volume.objects.filter(status=Volume.Status.AT_BRANCH), "audit.level2"),
-            today=timezone.localdate(), **kwargs)
+            today=today, quarter=current_quarter(today), process_checks=checks, **kwargs)
+
+
+class ProcessCheckView(Screen):
+    """A quarterly process check: the agreements drawn, each linked to its file, with the result recorded
+    for it and a form to record one."""
+    template_name = "archive/process_check.html"
+    page_title = gettext_lazy("Quarterly process check")
+    action = "marketing.check"
+
+    def get_context_data(self, **kwargs):
+        kwargs.pop("pk", None)
+        check = scoped(self.request, MarketingCheck, self.kwargs["pk"], "marketing.check")
+        if check.kind != MarketingCheck.Kind.PROCESS:
+            raise Http404
+        drafts = _take_drafts(self.request, f"process-{check.pk}")
+        records = Record.objects.filter(pk__in=check.sample).select_related("hall", "volume_item__volume")
+        return super().get_context_data(
+            check=check, rows=_sample_rows(records, check.findings, drafts, ErrorEntry.Level.MARKETING),
+            progress=_sample_progress(check.sample, check.findings), **kwargs)
 
 
 # --- actions ---------------------------------------------------------------------------------------
@@ -318,7 +401,31 @@ def level1_open(request, hall_id, day):
     return _("The level-1 audit record of %(hall)s on %(day)s is open.") % {"hall": hall.code, "day": day}
 
 
-@action_view
+def _wants_row(request):
+    """A mark sent by marks.js: answered with the row, not a redirect."""
+    return request.headers.get("X-Archive-Row") == "1"
+
+
+def _level1_answer(request, audit, record, ok, message, draft=None):
+    """The JSON answer to a mark sent in the background: the message, the file's row as it is now, the
+    progress and the error register of the day."""
+    audit = Level1Audit.objects.select_related("hall").get(pk=audit.pk)
+    record = Record.objects.select_related("clerk", "hall").get(pk=record.pk)
+    checks = level1.row_checks(level1.reconciliation(audit))
+    if record.pk not in checks and record.status in level1.AUDITABLE:
+        checks[record.pk] = ""  # not compared (no report chosen): nothing said against it
+    context = {"audit": audit, "next_url": _level1_url(audit), "progress": level1.progress(audit),
+               "errors": ErrorEntry.objects.filter(record__in=level1.day_records(audit))
+               .select_related("record", "clerk")}
+    context["row"] = _level1_rows(audit, [record], checks, {record.pk: draft or {}})[0]
+    return JsonResponse({
+        "ok": ok, "message": str(message),
+        "row": render_to_string("archive/level1_row.html", context, request=request),
+        "progress": render_to_string("archive/level1_progress.html", context, request=request),
+        "errors": render_to_string("archive/level1_errors.html", context, request=request)})
+
+
+@require_POST
 def level1_mark(request, pk):
     audit = scoped(request, Level1Audit, pk, "audit.level1")
     record = scoped(request, Record, request.POST.get("record"), "audit.level1")
@@ -327,10 +434,39 @@ def level1_mark(request, pk):
     try:
         errors.refuse_pass_with_error(passed, kind, note)  # 说明 on this screen describes an error
         level1.Mark(request.user, audit, record, passed, note, kind, request).run()
-    except ChainError:
+    except ChainError as exc:
+        if _wants_row(request):  # the row comes back with what was typed in it
+            return _level1_answer(request, audit, record, False, _refusal(exc), {"error_kind": kind, "note": note})
         _keep_draft(request, f"level1-{audit.pk}", record.pk, error_kind=kind, note=note)
-        raise
-    return _("Marked.")
+        messages.error(request, _refusal(exc))
+        return _back(request)
+    text = (_("%(file)s passed.") if passed else _("%(file)s: error registered.")) % {"file": record.log_repr()}
+    if _wants_row(request):
+        return _level1_answer(request, audit, record, True, text)
+    messages.success(request, text)
+    return _back(request)
+
+
+def _numbers(records):
+    return format_html_join("、", '<a href="{}">{}</a>',
+                            ((reverse("record:inspect", args=[r.pk]), r.log_repr()) for r in records))
+
+
+@action_view
+def level1_pass_clean(request, pk):
+    """通过 for every file of the day that matches the report and has no flags, each through the per-file
+    step; the message lists what passed and what was left, and why."""
+    audit = scoped(request, Level1Audit, pk, "audit.level1")
+    passed, skipped = level1.pass_clean(request.user, audit, request)
+    if skipped:
+        left = format_html_join("；", "{}（{}）", ((_numbers([r]), "；".join(reasons)) for r, reasons in skipped))
+        messages.warning(request, format_html('{} <span id="archive-bulk-skipped">{}</span>',
+                                              _("Left for you (%(n)d):") % {"n": len(skipped)}, left))
+    if not passed:
+        messages.info(request, _("No file was passed: none matches the report without flags."))
+        return ""
+    return format_html('{} <span id="archive-bulk-passed">{}</span>',
+                       _("Passed (%(n)d):") % {"n": len(passed)}, _numbers(passed))
 
 
 @action_view
@@ -456,12 +592,34 @@ def marketing_check(request, pk):
     return _("Check done: %(n)d differences.") % {"n": len(check.differences)}
 
 
-@action_view
+@require_POST
 def process_check(request):
+    """Draw the quarter's agreement sample; then its own screen, to record a result for each agreement."""
     branch = scoped(request, Branch, request.POST.get("branch"), "marketing.check")
-    check = monthly.ProcessCheck(request.user, branch, _int(request.POST.get("year"), "year"),
-                                 _int(request.POST.get("quarter"), "quarter"), request).run()
-    return _("Process check: %(n)d agreements sampled (seed %(seed)s).") % {"n": len(check.sample), "seed": check.seed}
+    try:
+        check = monthly.ProcessCheck(request.user, branch, _int(request.POST.get("year"), "year"),
+                                     _int(request.POST.get("quarter"), "quarter"), request).run()
+    except ChainError as exc:
+        messages.error(request, _refusal(exc))
+        return _back(request)
+    messages.success(request, _("Process check: %(n)d agreements sampled (seed %(seed)s).")
+                     % {"n": len(check.sample), "seed": check.seed})
+    return redirect("archive_admin:process_check_view", pk=check.pk)
+
+
+@action_view
+def process_finding(request, pk):
+    check = scoped(request, MarketingCheck, pk, "marketing.check")
+    record = scoped(request, Record, request.POST.get("record"), "marketing.check")
+    ok = request.POST.get("ok") == "1"  # only the 通过 button itself passes an agreement
+    kind, note = request.POST.get("error_kind", ""), request.POST.get("note", "")
+    try:
+        errors.refuse_pass_with_error(ok, kind, note)
+        monthly.ProcessFinding(request.user, check, record, ok, note, kind, request).run()
+    except ChainError:
+        _keep_draft(request, f"process-{check.pk}", record.pk, error_kind=kind, note=note)
+        raise
+    return _("Finding recorded.")
 
 
 # --- PDFs ------------------------------------------------------------------------------------------

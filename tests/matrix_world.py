@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from PIL import Image as PILImage
 
-from archive import errors, handover, level2
+from archive import errors, handover, level2, monthly
 from archive.binding import Bind, CloseMonth
 from archive.models import HandoverForm, Level1Audit, Volume
 from org import demo
@@ -51,7 +51,7 @@ def _users():
 def _chain(users, scope):
     """One hall's month: a file waiting for the daily close, a signed level-1 day handed to the keeper, an
     agreement volume at the branch with a finished level-2 audit, the branch's monthly form given to
-    marketing, an error entry, a billing report of the hall."""
+    marketing, the branch's quarterly process check, an error entry, a billing report of the hall."""
     hall_code, branch_code = HALLS[scope]
     hall, branch = Hall.objects.get(code=hall_code), Branch.objects.get(code=branch_code)
     clerk, l1, keeper = (users(f"{p}-{hall_code}") for p in ("clerk", "l1", "keeper"))
@@ -76,12 +76,13 @@ def _chain(users, scope):
         level2.Finding(auditor, audit2, Record.objects.get(pk=pk), ok=True).run()
     level2.Finish(auditor, audit2, PASSWORD).run()
     branch_marketing = handover.GiveBranchMarketing(auditor, PASSWORD, branch, 2026, 10).run()
+    process_check = monthly.ProcessCheck(users("marketing"), branch, 2026, 4).run()
     record = Record.objects.get(pk=files[0].pk)
     return {
         "hall": hall, "branch": branch, "record": record, "waiting": waiting, "scan": record.scans.get(),
         "report": report, "level1": Level1Audit.objects.get(hall=hall), "day": day(2), "entry": entry,
         "volume": volume, "level2": audit2, "form_clerk_hall": clerk_hall, "form_hall_branch": hall_branch,
-        "form_branch_marketing": branch_marketing,
+        "form_branch_marketing": branch_marketing, "process_check": process_check,
         "roleassignment": RoleAssignment.objects.get(user=clerk), "user": clerk,
     }
 

@@ -280,6 +280,7 @@ OWN_RULES = [
          kw=lambda w, o: {"hall_id": o.pk, "day": "2026-10-01"}, post=lambda w, s: {}),
     Rule("archive_admin:level1_mark", "audit.level1", obj="level1", get="post",
          post=lambda w, s: {"record": w["record"][s].pk, "result": "passed"}),
+    Rule("archive_admin:level1_pass_clean", "audit.level1", obj="level1", get="post", post=lambda w, s: {}),
     Rule("archive_admin:level1_sign", "audit.level1", obj="level1", get="post",
          post=lambda w, s: {"password": PASSWORD}),
     Rule("archive_admin:give_clerk_hall", "handover.clerk_hall.give", obj="level1", get="post",
@@ -321,6 +322,9 @@ OWN_RULES = [
                                                  "password": PASSWORD}),
     Rule("archive_admin:process_check", "marketing.check", obj="branch", get="post", kw=lambda w, o: {},
          post=lambda w, s: {"branch": w["branch"][s].pk, "year": 2026, "quarter": 4}),
+    Rule("archive_admin:process_check_view", "marketing.check", obj="process_check"),
+    Rule("archive_admin:process_finding", "marketing.check", obj="process_check", get="post",
+         post=lambda w, s: {"record": w["process_check"][s].sample[0], "ok": "1"}),
     # archive/admin_urls.py: retention, holds and destruction (archive/retention_views.py); a list is
     # city-wide, so only whole-city grants reach it (others: 404)
     Rule("archive_admin:retention", "retention.view"),

@@ -4,7 +4,7 @@ nothing is written to the event log)."""
 import pytest
 from django.urls import reverse
 
-from archive import errors, handover, level2
+from archive import errors, handover, level2, monthly
 from archive.binding import Bind, CloseMonth
 from archive.models import ErrorEntry, HandoverForm, Level1Audit, Level2Audit, Volume
 from org.models import AuditEvent, Branch, Hall
@@ -26,7 +26,9 @@ def scene(make_record, users):
     handover.Receive(auditor, PASSWORD, received).run()
     l2 = level2.Start(auditor, agr).run()
     entry = errors.register(users("l1-H11"), Record.objects.get(transaction_no="H11202610020000"), "缺签名", "l1")
+    process = monthly.ProcessCheck(users("marketing"), Branch.objects.get(code="B1"), 2026, 4).run()
     return {"audit": Level1Audit.objects.get(), "general": Volume.objects.get(category="general"), "own": own,
+            "process": process,
             "agr": agr, "pending": pending, "received": received, "l2": l2, "entry": entry,
             "hall": Hall.objects.get(code="H11"), "branch": Branch.objects.get(code="B1"),
             "record": Record.objects.get(transaction_no="H11202610020000"),
@@ -43,6 +45,7 @@ ENDPOINTS = [
     ("level1_open", lambda s: [s["hall"].pk, "2026-10-03"], lambda s: {}, "l1-H11", "keeper-H11", "l1-H12"),
     ("level1_mark", lambda s: [s["audit"].pk], lambda s: {"record": s["record"].pk, "result": "passed"}, "l1-H11",
      "keeper-H11", "l1-H12"),
+    ("level1_pass_clean", lambda s: [s["audit"].pk], lambda s: {}, "l1-H11", "keeper-H11", "l1-H12"),
     ("level1_sign", lambda s: [s["audit"].pk], lambda s: {"password": PASSWORD}, "l1-H11", "clerk-H11", "l1-H12"),
     ("give_clerk_hall", lambda s: [s["audit"].pk], lambda s: {"password": PASSWORD}, "l1-H11", "keeper-H11",
      "l1-H12"),
@@ -80,6 +83,9 @@ ENDPOINTS = [
      "auditor-B2"),
     ("process_check", lambda s: [], lambda s: {"branch": s["branch"].pk, "year": 2026, "quarter": 4}, "marketing",
      "auditor-B1", None),
+    ("process_check_view", lambda s: [s["process"].pk], None, "marketing", "auditor-B1", None),
+    ("process_finding", lambda s: [s["process"].pk], lambda s: {"record": s["process"].sample[0], "ok": "1"},
+     "marketing", "auditor-B1", None),
 ]
 
 

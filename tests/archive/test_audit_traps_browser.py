@@ -2,6 +2,7 @@
 
 Trap 1: on the level-1 screen and on the level-2 sample of a volume, Enter pressed in 说明 or 差错类型 never
 passes the file: a description alone is refused and stays in the field, an error kind registers the error.
+(A level-1 row is marked in the background, without reloading the page: tests/archive/test_work_screens_browser.py.)
 
 Trap 3: the branch auditor finds a level-2 error and sends the volume back; the hall keeper sees it counted
 on the dashboard and flagged 有差错 in search, finds it from the menu, marks it 已整改, watches the count and
@@ -17,6 +18,7 @@ from records.models import Record
 from search import outbox
 from tests.archive.test_audit_traps import level2_error
 from tests.archive.test_retention_browser import _message, _signed_in, _submit
+from tests.archive.test_work_screens_browser import _in_place
 from tests.archive_helpers import PASSWORD, day, make_day
 from tests.records.test_browser_upload import ARGS, CHROMIUM
 
@@ -51,7 +53,7 @@ def test_enter_in_the_error_fields_never_passes_a_file(live_server, make_record,
             auditor.goto(f"{base}/admin/archive/level1/hall/{hall.pk}/day/2026-10-01/")
             row = auditor.locator("#archive-level1-records tr", has_text=first.transaction_no)
             row.locator("input[name=note]").fill("受理单无客户签名")
-            _enter(auditor, row.locator("input[name=note]"))
+            _in_place(auditor, lambda: row.locator("input[name=note]").press("Enter"))
             # the old screen passed the file here (通过 was the form's first button)
             assert Record.objects.get(pk=first.pk).status == Record.Status.SORTED
             assert not AuditMark.objects.exists() and not ErrorEntry.objects.exists()
@@ -59,7 +61,7 @@ def test_enter_in_the_error_fields_never_passes_a_file(live_server, make_record,
             row = auditor.locator("#archive-level1-records tr", has_text=first.transaction_no)
             assert row.locator("input[name=note]").input_value() == "受理单无客户签名"  # nothing typed is lost
             row.locator("input[name=error_kind]").fill("缺客户签名")
-            _enter(auditor, row.locator("input[name=error_kind]"))
+            _in_place(auditor, lambda: row.locator("input[name=error_kind]").press("Enter"))
             entry = ErrorEntry.objects.get()
             assert (entry.kind, entry.description, entry.level) == ("缺客户签名", "受理单无客户签名", "l1")
             assert Record.objects.get(pk=first.pk).status == Record.Status.L1_ERROR
@@ -68,13 +70,13 @@ def test_enter_in_the_error_fields_never_passes_a_file(live_server, make_record,
             # clicking 通过 with an error written is refused too; with the fields empty it passes
             row = auditor.locator("#archive-level1-records tr", has_text=second.transaction_no)
             row.locator("input[name=error_kind]").fill("证件不清")
-            _submit(auditor, row, "button[value=passed]")
+            _in_place(auditor, lambda: row.locator("button[value=passed]").click())
             assert "已填写差错类型或说明" in _message(auditor)
             assert Record.objects.get(pk=second.pk).status == Record.Status.SORTED
             row = auditor.locator("#archive-level1-records tr", has_text=second.transaction_no)
             assert row.locator("input[name=error_kind]").input_value() == "证件不清"
             row.locator("input[name=error_kind]").fill("")
-            _submit(auditor, row, "button[value=passed]")
+            _in_place(auditor, lambda: row.locator("button[value=passed]").click())
             assert Record.objects.get(pk=second.pk).status == Record.Status.L1_PASSED
         finally:
             browser.close()
