@@ -14,6 +14,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from org import access
 from records.models import Category, Record, flagged_q
@@ -140,7 +141,7 @@ def give_days(user):
             lambda audit: _level1_url(audit.hall_id, audit.day))
 
 
-@kind("fix_errors", _("Errors to correct"), "error.correct")
+@kind("fix_errors", pgettext_lazy("todo", "Errors to correct"), "error.correct")
 def fix_errors(user):
     """Registered errors not yet corrected, of every level: corrected on the 差错整改 screen."""
     entries = _waiting(user, ErrorEntry, "error.correct", corrected_at__isnull=True)
