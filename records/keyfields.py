@@ -209,7 +209,7 @@ def clean(name, raw):
         return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", raw).strip(" :：|丨,，.。")
     if name == "business_date":
         return raw
-    value = re.sub(r"\s+", "", raw).upper()
+    value = re.sub(r"^[^0-9A-Z$]+|[^0-9A-Z$]+$", "", re.sub(r"\s+", "", raw).upper())  # a rule's stub, a quote
     if name == "transaction_no":
         value = value.replace("S$", "S").replace("$", "S")  # the reader's usual confusion in a code of letters and digits
     if name in ("service_number", "id_number", "id_number_copy"):

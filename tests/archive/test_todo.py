@@ -95,7 +95,7 @@ def test_keeper_branch_auditor_and_marketing_see_their_steps_in_their_scope(make
     for code in ("H11", "H12", "H21"):
         to_keeper(users, code, day(1))
     keeper, auditor, marketing = users("keeper-H11"), users("auditor-B1"), users("marketing")
-    assert set(rows(keeper)) == {"receive_clerk_hall", "bind_files", "give_volumes", "fix_volumes"}
+    assert set(rows(keeper)) == {"receive_clerk_hall", "bind_files", "give_volumes", "fix_volumes", "fix_errors"}
     row = rows(keeper)["bind_files"]
     assert (row.count, row.url) == (3, reverse("archive_admin:keeper"))
     assert counts(users("keeper-H12"))["bind_files"] == 2
