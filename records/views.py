@@ -93,18 +93,17 @@ class RecordInspectView(ScopedInspectView):
         return buttons
 
     def key_fields(self):
-        """The key fields as read, corrected or entered. A field the reader did not read shows 未识别 with its
-        flag, never a stand-in: not the empty column ("None"), not the intake day that business_date holds
-        until a date is read."""
+        """The key fields as read, corrected or entered. A field not read shows 未识别 with its flag, never a
+        stand-in: not an empty column ("None"), not the intake day that business_date holds until the reader
+        finds the date on the scan (intake gives no other date)."""
         record = self.object
-        from_scan = record.status in NOT_READ_YET or record.scans.exists()
         rows = []
         for name in keyfields.LABELS:
             entry = (record.fields or {}).get(name) or {}
             value = entry.get("value") or ""
-            if name == "id_number" and (entry.get("value") or not entry and not from_scan):
+            if name == "id_number" and (value or not entry):
                 value = self.revealed_id or record.id_number_masked or value
-            elif not entry and not from_scan:  # entered by hand (no scan to read): the columns
+            elif not entry and not (name == "business_date" and record.channel != Record.Channel.MANUAL):
                 value = getattr(record, transitions.COLUMN_OF[name]) or ""
             problem = entry.get("problem")
             if not entry and record.status in NOT_READ_YET:

@@ -16,7 +16,7 @@ from PIL import Image
 from org.models import AuditEvent
 from records import intake, keyfields, ocr, pageview
 from records.models import KEY_FIELDS, Page, Record, Scan, flagged_q
-from tests.archive_helpers import day, make_day, small_pdf, to_keeper
+from tests.archive_helpers import day, make_day, to_keeper
 from tests.scans import form_lines, form_page
 
 ID = "11010519491231002X"
@@ -244,12 +244,11 @@ def _field_row(html, name):
 def test_unread_fields_say_so_never_none_or_the_day_of_intake(login, make_record):
     today = datetime.date.today()
     record = make_record("H11", status=Record.Status.OCR_DONE, transaction_no=None, business_date=today,
-                         business_type="", customer_name="", service_number="", id_number="", fields={
+                         business_type="", customer_name="", service_number="", id_number="",
+                         channel=Record.Channel.ADMIN, fields={
                              "transaction_no": {"value": "", "confidence": 0.0, "problem": "标签旁未识别到内容"},
                              "business_date": {"value": "", "confidence": 0.0, "problem": "未找到日期"},
                          })
-    scan = Scan(record=record, original_name="a.pdf", kind="pdf", size=10, sha256="c" * 64, page_count=1)
-    scan.master.save("a.pdf", ContentFile(small_pdf("scan")))
     html = inspect(login("clerk-H11"), record)
     for name in KEY_FIELDS:
         row = _field_row(html, name)
@@ -257,11 +256,13 @@ def test_unread_fields_say_so_never_none_or_the_day_of_intake(login, make_record
         assert today.isoformat() not in row and f"{today.year}年{today.month}月{today.day}日" not in row, row
     assert "未找到日期" in _field_row(html, "business_date")
     assert ">None<" not in html.split('class="records-review"', 1)[1]
-    waiting = make_record("H11", status=Record.Status.OCR_QUEUED, business_date=today)
+    # received by upload, not read yet: the date is the day of intake, not the file's
+    waiting = make_record("H11", status=Record.Status.OCR_QUEUED, business_date=today, channel=Record.Channel.ADMIN)
     row = _field_row(inspect(login("clerk-H11"), waiting), "business_date")
     assert "未识别" in row and "尚未识别" in row and today.isoformat() not in row
-    typed = make_record("H11", status=Record.Status.OCR_DONE)  # entered by hand: no scan to read
-    assert "张三" in _field_row(inspect(login("clerk-H11"), typed), "customer_name")
+    typed = make_record("H11", status=Record.Status.OCR_DONE)  # entered by hand: the columns
+    html = inspect(login("clerk-H11"), typed)
+    assert "张三" in _field_row(html, "customer_name") and "2026-11-02" in _field_row(html, "business_date")
 
 
 def test_the_volume_and_holder_are_shown(login, make_record, users):
