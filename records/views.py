@@ -1,5 +1,6 @@
-"""Admin screens for records: scoped listing and inspection, scan upload, field corrections, retry,
-downloads and reconciliation with the billing system's report.
+"""Admin screens for records: scoped listing (with the 待核对 filter) and the record page (the scan's pages
+beside the key fields, the flagged fields boxed on them, the next file to check), scan upload, field
+corrections, retry, downloads and page images (logged), and reconciliation with the billing system's report.
 
 Every view takes its objects from a queryset narrowed by org.access, and every change asks org.access
 again, whatever the form says.

@@ -6,6 +6,8 @@ import datetime
 import io
 import re
 import subprocess
+import uuid
+from types import SimpleNamespace
 from urllib.parse import unquote
 
 import pytest
@@ -119,6 +121,20 @@ def test_one_page_of_a_200_page_file_is_rendered_alone(make_record, monkeypatch)
     assert args[args.index("-f") + 1] == args[args.index("-l") + 1] == "173"  # poppler renders that page only
     with pytest.raises(pageview.Unavailable):
         pageview.render(record, 201)
+
+
+def test_a_page_of_a_file_in_s3_is_rendered_from_a_copy_on_disk(tmp_path):
+    from tests.records.test_storage_s3 import _storage
+
+    storage = _storage()
+    name = storage.save(f"tests/{uuid.uuid4().hex}/copy.pdf", ContentFile(pdf_pages(3)))
+    try:
+        path = pageview._local_path(SimpleNamespace(storage=storage, name=name), tmp_path)
+        assert str(path).startswith(str(tmp_path))  # S3 has no path: copied in chunks
+        image = Image.open(io.BytesIO(pageview._render_pdf(path, 3, tmp_path)))
+        assert max(image.size) == pageview.MAX_SIDE
+    finally:
+        storage.delete(name)
 
 
 # --- the flagged field on the scan -------------------------------------------------------------------
