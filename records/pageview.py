@@ -110,8 +110,10 @@ def pages(record, labels):
     flagged = set(record.flagged_fields)
     framed = bool(record.access_copy)
     seen, found, ratios = set(), {}, {}
+    order = {name: i for i, name in enumerate(labels)}
     for number, fields in record.pages.order_by("number").values_list("number", "fields"):
-        for key, reading in (fields or {}).items():
+        # in the fields' order (PostgreSQL's jsonb keeps its keys in an order of its own)
+        for key, reading in sorted((fields or {}).items(), key=lambda item: (order.get(item[0].removesuffix("_copy"), 99), item[0])):
             box, size = (reading.get("box"), reading.get("size")) if isinstance(reading, dict) else (None, None)
             if not size or len(size) != 2 or not size[0] or not size[1]:
                 continue
