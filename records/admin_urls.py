@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/correct/", views.correct, name="correct"),
     path("<int:pk>/confirm-name/", views.confirm_name, name="confirm_name"),
     path("<int:pk>/access-copy/", views.access_copy, name="access_copy"),
+    path("<int:pk>/page/<int:number>/", views.page_image, name="page_image"),
     path("scan/<int:pk>/", views.master, name="master"),
     path("reconcile/", views.ReconcileView.as_view(), name="reconcile"),
     path("reconcile/<int:pk>/", views.ReconcileResultView.as_view(), name="reconcile_result"),

@@ -6,6 +6,7 @@ RECORD_RECEIVE = "record.receive"
 RECORD_CREATE = "record.create"
 RECORD_CORRECT_FIELD = "record.correct_field"
 RECORD_DOWNLOAD = "record.download"
+RECORD_VIEW_PAGE = "record.view_page"  # a page image on the record page (it shows the full ID number)
 RECORD_DUPLICATE_REFUSED = "record.duplicate_refused"
 # the OCR part of the record's state table (records/models.py)
 OCR_QUEUE = "record.ocr_queue"

@@ -49,7 +49,10 @@ def read_page(prepared, tsv, skew, size, workdir, number, pool):
                                              workdir, f"p{number}", pool)))
     result = {}
     for name, region in found.items():
-        result[name] = {"page": _reading(region.text, [w.conf for w in region.words]), "in_cell": region.in_cell}
+        result[name] = {"page": _reading(region.text, [w.conf for w in region.words]), "in_cell": region.in_cell,
+                        # where the value is, for the record page's highlight: its box in the straightened frame
+                        # of the page (size in pixels, skew in degrees; records/pageview.py)
+                        "box": [round(v) for v in region.box], "size": list(size), "skew": round(skew, 2)}
         if name in readings:
             result[name]["cell"] = _reading(*readings[name])
     third = [name for name in keyfields.UNCHECKED if name in readings and _differ(name, result[name])]

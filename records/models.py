@@ -5,6 +5,7 @@ This is the record's core; the digitisation issue adds scans, pages, OCR and the
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.fields.json import KT
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
@@ -208,14 +209,18 @@ class Record(models.Model):
         return self.transaction_no or f"#{self.pk}"
 
 
-def flagged_q():
-    """Files with a key field flagged for a person to check (Record.flagged_fields), as a database filter: a
-    non-empty `problem` in any key field's entry."""
-    from .keyfields import LABELS
+# the key fields a customer file keeps in Record.fields (records.keyfields.LABELS)
+KEY_FIELDS = ("transaction_no", "service_number", "id_number", "business_date", "business_type", "customer_name")
 
-    q = models.Q(pk__in=[])
-    for name in LABELS:
-        q |= models.Q(GreaterThan(KT(f"fields__{name}__problem"), ""))
+
+def flagged_q():
+    """Files with a key field flagged for a person to check (待核对: Record.flagged_fields is not empty), as
+    a database filter: a field's "problem" is a sentence, or null once it is settled."""
+    q = Q(pk__in=[])
+    for name in KEY_FIELDS:
+        path = f"fields__{name}__problem"
+        # a text after "" that is not JSON null (SQLite's KT reads a JSON null as the text "null")
+        q |= Q(GreaterThan(KT(path), "")) & ~Q(**{path: None})
     return q
 
 

@@ -1,11 +1,15 @@
-"""Admin screens for records: scoped listing and inspection, scan upload, field corrections, retry,
-downloads and reconciliation with the billing system's report.
+"""Admin screens for records: scoped listing (with the 待核对 filter) and the record page (the scan's pages
+beside the key fields, the flagged fields boxed on them, the next file to check), scan upload, field
+corrections, retry, downloads and page images (logged), and reconciliation with the billing system's report.
 
 Every view takes its objects from a queryset narrowed by org.access, and every change asks org.access
 again, whatever the form says.
 """
+import re
+
+import django_filters
 from django import forms
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -13,6 +17,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.db.models import Q
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 from wagtail import hooks
@@ -20,6 +25,7 @@ from wagtail.admin import messages
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.widgets.button import Button
 
 from org import access, auditlog, pii
@@ -27,8 +33,9 @@ from org.admin_scope import ScopedIndexView, ScopedInspectView, ScopedViewSetMix
 from org.models import Hall, RoleAssignment
 from org.roles import Role
 
-from . import batch, events, intake, keyfields, reconcile, reportjobs, reportlease, separator, transitions, uploads
-from .models import Category, Record, Scan
+from . import (batch, events, intake, keyfields, pageview, reconcile, reportjobs, reportlease, separator, transitions,
+               uploads)
+from .models import Category, Record, Scan, flagged_q
 
 FIELD_LABELS = {
     "transaction_no": gettext_lazy("Transaction number"),
@@ -40,6 +47,7 @@ FIELD_LABELS = {
     "category": gettext_lazy("Category"),
 }
 RETRYABLE = (Record.Status.OCR_FAILED, Record.Status.OCR_DONE)  # as transitions.retry_ocr allows
+NOT_READ_YET = (Record.Status.RECEIVED, Record.Status.OCR_QUEUED, Record.Status.OCR_RUNNING)
 
 
 def scoped_record(request, pk):
@@ -86,28 +94,71 @@ class RecordInspectView(ScopedInspectView):
         return buttons
 
     def key_fields(self):
+        """The key fields as read, corrected or entered. A field not read shows 未识别 with its flag, never a
+        stand-in: not an empty column ("None"), not the intake day that business_date holds until the reader
+        finds the date on the scan (intake gives no other date)."""
+        record = self.object
         rows = []
         for name in keyfields.LABELS:
-            entry = (self.object.fields or {}).get(name) or {}
-            value = entry.get("value", "")
-            if name == "id_number":
-                value = self.revealed_id or self.object.id_number_masked or value
-            elif not entry:
-                value = getattr(self.object, transitions.COLUMN_OF[name]) or ""
+            entry = (record.fields or {}).get(name) or {}
+            value = entry.get("value") or ""
+            if name == "id_number" and (value or not entry):
+                value = self.revealed_id or record.id_number_masked or value
+            elif not entry and not (name == "business_date" and record.channel != Record.Channel.MANUAL):
+                value = getattr(record, transitions.COLUMN_OF[name]) or ""
+            problem = entry.get("problem")
+            if not entry and record.status in NOT_READ_YET:
+                problem = _("Not read yet")
             confidence = entry.get("confidence")
             initial = "" if name == "id_number" else value.isoformat() if hasattr(value, "isoformat") else value
-            rows.append({"name": name, "label": FIELD_LABELS[name], "value": value, "problem": entry.get("problem"),
-                         "confidence": None if confidence is None else round(confidence * 100),
+            rows.append({"name": name, "label": FIELD_LABELS[name], "value": value, "unread": not value,
+                         "problem": problem,
+                         "confidence": None if confidence is None or not entry.get("value") else round(confidence * 100),
                          "corrected_by": entry.get("corrected_by"), "initial": initial,
                          "from_report": entry.get("source") == "report",
                          "suggested": _suggested(name, entry)})
         return rows
 
+    def place(self):
+        """Where the paper file is: its volume (a link for those who may see the chain) and who holds it."""
+        record = self.object
+        try:
+            item = record.volume_item  # archive.VolumeItem, when the file is bound
+        except (AttributeError, ObjectDoesNotExist):
+            item = None
+        volume = item.volume if item else None
+        holder = record.holder or (volume.holder if volume else None)
+        volume_url = None
+        if volume and access.can(self.request.user, "archive.view", volume):
+            volume_url = reverse("archive_admin:volume", args=[volume.pk])
+        return {"volume": volume, "position": item.position if item else None, "volume_url": volume_url,
+                "holder": (holder.get_full_name() or holder.get_username()) if holder else ""}
+
+    def next_flagged(self):
+        """The next file to check (待核对) in the list's order, among those the user sees; after the last one
+        the first one again; None when this is the only one."""
+        record = self.object
+        files = access.visible(self.request.user, Record.objects.filter(flagged_q())).exclude(pk=record.pk)
+        after = files.filter(Q(business_date__lt=record.business_date) | Q(business_date=record.business_date,
+                                                                               pk__lt=record.pk))
+        ordered = ("-business_date", "-pk")
+        return after.order_by(*ordered).only("pk").first() or files.order_by(*ordered).only("pk").first()
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user, record = self.request.user, self.object
+        following = self.next_flagged()
+        try:
+            shown_from = pageview.source(record)[2]
+        except pageview.Unavailable:
+            shown_from = None
+        viewer_pages = pageview.pages(record, FIELD_LABELS) if shown_from else []
         context.update(
             key_fields=self.key_fields(), pages=record.pages.all(), scans=record.scans.all(),
+            viewer_pages=viewer_pages, shown_from=shown_from,
+            located={box["field"] for page in viewer_pages for box in page["boxes"]},
+            place=self.place(), next_flagged_url=inspect_url(following) if following else None,
+            to_check_url=reverse("record:index") + "?to_check=1", access_copy_name=access_copy_filename(record),
             can_retry=record.status in RETRYABLE and access.can(user, "record.retry", record),
             can_correct=access.can(user, "record.correct", record),
             category_open=transitions.category_open(record), categories=Category.choices,
@@ -118,6 +169,20 @@ class RecordInspectView(ScopedInspectView):
                            if (html := fn(self.request, record))],
         )
         return context
+
+
+class RecordFilterSet(WagtailFilterSet):
+    """The list's filters, with 待核对: files with a flagged key field (in the query, models.flagged_q)."""
+    to_check = django_filters.ChoiceFilter(
+        label=gettext_lazy("To check"), method="filter_to_check", empty_label=gettext_lazy("All files"),
+        choices=[("1", gettext_lazy("Only files with flagged fields"))])
+
+    class Meta:
+        model = Record
+        fields = ["to_check", "hall", "status", "business_date"]
+
+    def filter_to_check(self, queryset, name, value):
+        return queryset.filter(flagged_q()) if value == "1" else queryset
 
 
 class RecordViewSet(ScopedViewSetMixin, ModelViewSet):
@@ -132,12 +197,12 @@ class RecordViewSet(ScopedViewSetMixin, ModelViewSet):
     index_view_class = ScopedIndexView
     inspect_view_class = RecordInspectView
     inspect_view_enabled = True
-    inspect_view_fields = ["transaction_no", "hall", "clerk", "business_date", "business_type", "customer_name",
-                           "service_number", "id_type", "id_number", "status", "created_at"]
+    # the key fields are in the page's own table (records/inspect.html), read or marked 未识别
+    inspect_view_fields = ["hall", "clerk", "id_type", "channel", "created_at"]
     list_display = ["transaction_no", "hall", "business_date", "customer_name", "service_number",
                     Column("id_number_masked", label=gettext_lazy("ID number")), "status",
                     Column("flagged_summary", label=gettext_lazy("To check"))]
-    list_filter = ["hall", "status", "business_date"]
+    filterset_class = RecordFilterSet
     search_fields = ["transaction_no", "customer_name", "service_number"]
     list_export = ["transaction_no", "hall.code", "business_date", "business_type", "get_category_display",
                    "customer_name", "service_number", "get_id_type_display", "id_number_masked",
@@ -207,17 +272,46 @@ def confirm_name(request, pk):
                 lambda exc: _("%(field)s was not changed: %(problem)s") % {"field": label, "problem": exc})
 
 
-def _download(request, record, fieldfile, what):
+def _download(request, record, fieldfile, what, filename=None):
     if not fieldfile:
         raise Http404
     auditlog.record(events.RECORD_DOWNLOAD, actor=request.user, obj=record, request=request,
                     details={"file": what, "name": fieldfile.name})
-    return FileResponse(fieldfile.open("rb"), as_attachment=True, filename=fieldfile.name.rsplit("/", 1)[-1])
+    return FileResponse(fieldfile.open("rb"), as_attachment=True,
+                        filename=filename or fieldfile.name.rsplit("/", 1)[-1])
+
+
+def _name_part(text):
+    """A piece of a download's name: letters, digits and Chinese characters only (no path, no quote)."""
+    return re.sub(r"[^\w\u4e00-\u9fff-]+", "", str(text or ""))[:40]
+
+
+def access_copy_filename(record):
+    """受理编号_业务类型.pdf: the name a person files the download under. Never the customer's name or ID
+    number (a download's name is seen in folders, mail and logs); unread parts are left out."""
+    parts = [_name_part(record.transaction_no) or _("customer-file-%(id)s") % {"id": record.pk},
+             _name_part(record.business_type)]
+    return "_".join(p for p in parts if p) + ".pdf"
 
 
 def access_copy(request, pk):
     record = scoped_record(request, pk)
-    return _download(request, record, record.access_copy, "access_copy")
+    return _download(request, record, record.access_copy, "access_copy", access_copy_filename(record))
+
+
+@require_GET
+def page_image(request, pk, number):
+    """One page of the file as an image for the record page's viewer (records/pageview.py): found through
+    org.access like the downloads, never stored, and every page shown is written to the event log (it shows
+    the full ID number)."""
+    record = scoped_record(request, pk)
+    try:
+        data, what = pageview.render(record, number)
+    except pageview.Unavailable:
+        raise Http404 from None
+    auditlog.record(events.RECORD_VIEW_PAGE, actor=request.user, obj=record, request=request,
+                    details={"page": number, "file": what})
+    return HttpResponse(data, content_type="image/jpeg")
 
 
 def master(request, pk):

@@ -259,6 +259,8 @@ OWN_RULES = [
     Rule("records_admin:confirm_name", "record.correct", obj="record", get="post",
          post=lambda w, s: {"value": "李四"}, lookup="record.view"),
     Rule("records_admin:access_copy", "record.view", obj="record", logged=True),
+    Rule("records_admin:page_image", "record.view", obj="record", logged=True, kw=lambda w, o: {"number": 1},
+         note="a page of the file as an image (it shows the full ID number): logged like a download"),
     Rule("records_admin:master", "record.view", obj="scan", logged=True),
     Rule("records_admin:reconcile", "record.view", secret=("report", "source_name", "record.view"),
          note="the report list shows only reports of the user's halls"),
