@@ -557,14 +557,20 @@ def level2_start(request, pk):
 @action_view
 def level2_finding(request, pk):
     audit = scoped(request, Level2Audit, pk, "audit.level2")
-    record = scoped(request, Record, request.POST.get("record"), "audit.level2")
-    ok = request.POST.get("ok") == "1"  # only the 通过 button itself passes a file
+    return _finding(request, audit, "audit.level2", level2.Finding, "level2")
+
+
+def _finding(request, sample, action, step, draft):
+    """A pass or an error for one file of a sample (level 2, the quarterly process check): only the 通过
+    button itself passes, never with an error written; a refusal keeps what was typed (_keep_draft)."""
+    record = scoped(request, Record, request.POST.get("record"), action)
+    ok = request.POST.get("ok") == "1"
     kind, note = request.POST.get("error_kind", ""), request.POST.get("note", "")
     try:
         errors.refuse_pass_with_error(ok, kind, note)
-        level2.Finding(request.user, audit, record, ok, note, kind, request).run()
+        step(request.user, sample, record, ok, note, kind, request).run()
     except ChainError:
-        _keep_draft(request, f"level2-{audit.pk}", record.pk, error_kind=kind, note=note)
+        _keep_draft(request, f"{draft}-{sample.pk}", record.pk, error_kind=kind, note=note)
         raise
     return _("Finding recorded.")
 
@@ -610,16 +616,7 @@ def process_check(request):
 @action_view
 def process_finding(request, pk):
     check = scoped(request, MarketingCheck, pk, "marketing.check")
-    record = scoped(request, Record, request.POST.get("record"), "marketing.check")
-    ok = request.POST.get("ok") == "1"  # only the 通过 button itself passes an agreement
-    kind, note = request.POST.get("error_kind", ""), request.POST.get("note", "")
-    try:
-        errors.refuse_pass_with_error(ok, kind, note)
-        monthly.ProcessFinding(request.user, check, record, ok, note, kind, request).run()
-    except ChainError:
-        _keep_draft(request, f"process-{check.pk}", record.pk, error_kind=kind, note=note)
-        raise
-    return _("Finding recorded.")
+    return _finding(request, check, "marketing.check", monthly.ProcessFinding, "process")
 
 
 # --- PDFs ------------------------------------------------------------------------------------------

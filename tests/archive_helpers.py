@@ -61,3 +61,14 @@ def to_keeper(users, hall_code, day, report=None):
 
 def day(n, month=10):
     return datetime.date(2026, month, n)
+
+
+def signed_in(browser, base, username):
+    """A page of a new Chromium context (Chinese locale) signed in to the admin as `username`."""
+    page = browser.new_context(locale="zh-CN").new_page()
+    page.goto(f"{base}/admin/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    return page

@@ -9,22 +9,12 @@ import pytest
 from archive.models import DestructionList, Hold
 from org.models import User
 from records.models import Record
-from tests.archive_helpers import PASSWORD
+from tests.archive_helpers import PASSWORD, signed_in
 from tests.records.test_browser_upload import ARGS, CHROMIUM
 from tests.retention_support import auditor, import_rows, old_record, with_objects
 
 pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing"),
               pytest.mark.django_db(transaction=True)]
-
-
-def _signed_in(browser, base, username):
-    page = browser.new_context(locale="zh-CN").new_page()
-    page.goto(f"{base}/admin/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    return page
 
 
 def _submit(page, form, button="button"):
@@ -49,7 +39,7 @@ def test_a_destruction_list_from_drawing_to_the_witnesses_in_the_browser(live_se
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            archivist = _signed_in(browser, base, "archivist")
+            archivist = signed_in(browser, base, "archivist")
             archivist.goto(f"{base}/admin/archive/retention/")
             due = archivist.locator("#retention-due tbody tr")
             assert due.count() == 2 and "SC2023050100061" in due.all_inner_texts()[0] + due.all_inner_texts()[1]
@@ -68,7 +58,7 @@ def test_a_destruction_list_from_drawing_to_the_witnesses_in_the_browser(live_se
             _submit(archivist, appraise)
             assert archivist.locator("form[action$='/execute/']").count() == 0  # not before the approval
 
-            gm = _signed_in(browser, base, "gm")
+            gm = signed_in(browser, base, "gm")
             gm.goto(list_url)
             approve = gm.locator("form[action$='/approve/']")
             approve.locator("input[name=password]").fill("wrong-password-1")
@@ -94,14 +84,14 @@ def test_a_destruction_list_from_drawing_to_the_witnesses_in_the_browser(live_se
             assert archivist.locator("form[action$='/execute/']").count() == 0
 
             for witness in ("office", "depthead"):
-                page = _signed_in(browser, base, witness)
+                page = signed_in(browser, base, witness)
                 page.goto(list_url)
                 sign = page.locator("form[action$='/witness/']")
                 sign.locator("input[name=password]").fill(PASSWORD)
                 _submit(page, sign)
                 assert page.locator("form[action$='/witness/']").count() == 0
 
-            watcher = _signed_in(browser, base, "auditor-city")
+            watcher = signed_in(browser, base, "auditor-city")
             watcher.goto(list_url)
             assert watcher.locator("main form").count() == 0 and "SC2023050100062" in watcher.content()
             pdf = watcher.request.get(f"{list_url}pdf/")

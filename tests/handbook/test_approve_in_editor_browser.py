@@ -8,19 +8,9 @@ import pytest
 from django.utils import timezone
 from wagtail.models import Revision, WorkflowState
 
-from tests.archive_helpers import PASSWORD
+from tests.archive_helpers import signed_in
 from tests.handbook_support import make_handbook, make_procedure
 from tests.records.test_browser_upload import ARGS, CHROMIUM, pytestmark  # noqa: F401  (skip without Chromium)
-
-
-def _signed_in(browser, base, username):
-    page = browser.new_context(locale="zh-CN").new_page()
-    page.goto(f"{base}/admin/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    return page
 
 
 def _reviewed_by_the_office(users, version="1.1", go_live_at=None):
@@ -51,7 +41,7 @@ def test_the_general_manager_approves_from_the_editor_footer(live_server, users)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            gm = _signed_in(browser, live_server.url, "gm")
+            gm = signed_in(browser, live_server.url, "gm")
             gm.goto(f"{live_server.url}/admin/pages/{page.pk}/edit/")
             footer = gm.locator("footer")
             approve = footer.get_by_role("button", name="批准", exact=True)

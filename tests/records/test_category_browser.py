@@ -9,23 +9,13 @@ import pytest
 
 from org.models import AuditEvent
 from records.models import BusinessType, Record
-from tests.archive_helpers import PASSWORD
+from tests.archive_helpers import signed_in
 from tests.records.test_browser_upload import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing"),
               pytest.mark.django_db(transaction=True)]
 
 DAY = datetime.date(2026, 11, 2)
-
-
-def _signed_in(browser, base, username):
-    page = browser.new_context(locale="zh-CN").new_page()
-    page.goto(f"{base}/admin/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    return page
 
 
 def _close_the_day(page, base):
@@ -62,7 +52,7 @@ def test_a_corrected_business_type_sets_the_category_and_the_day_closes(live_ser
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            clerk = _signed_in(browser, base, "clerk-H11")
+            clerk = signed_in(browser, base, "clerk-H11")
             refusal = _close_the_day(clerk, base)
             assert "请先为这些资料确定类别" in refusal
             links = clerk.locator("#archive-refused-records a")
