@@ -7,6 +7,7 @@ versions can be compared field by field (handbook.diff) and searched (handbook.i
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -90,7 +91,17 @@ class PartPage(ReaderMixin, Page):
         return ProcedurePage.objects.child_of(self).live().order_by("path")
 
     def numbered_title(self):
-        return _("Part %(number)s %(title)s") % {"number": self.number, "title": self.title}
+        """第一部分 营业厅服务流程 (the legacy handbook's words: a Chinese numeral, not 第1部分)."""
+        return _("Part %(number)s %(title)s") % {"number": part_numeral(self.number), "title": self.title}
+
+
+def part_numeral(number):
+    """The part's number as the handbook writes it: 一 … 九十九 in Chinese, digits otherwise."""
+    if not (get_language() or "").startswith("zh") or not 0 < number < 100:
+        return str(number)
+    digits = "零一二三四五六七八九"
+    tens, units = divmod(number, 10)
+    return ((digits[tens] if tens > 1 else "") + "十" if tens else "") + (digits[units] if units else "")
 
 
 class ResponsibilityBlock(blocks.StructBlock):

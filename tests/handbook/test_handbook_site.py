@@ -160,7 +160,7 @@ def test_procedure_documents_give_the_current_published_version(procedure):
     assert len(docs) == 1
     doc = docs[0]
     assert doc["id"] == procedure.pk and doc["title"] == "普通开户入网业务办理流程"
-    assert doc["version"] == "1.0" and doc["part"] == "第1部分 营业厅服务流程"
+    assert doc["version"] == "1.0" and doc["part"] == "第一部分 营业厅服务流程"
     assert "在系统内开户时：3分钟内完成" in doc["text"] and "尚未发布的目标" not in doc["text"]
     assert doc["url"] == procedure.url and doc["effective_from"]
     procedure.unpublish()
@@ -220,3 +220,23 @@ def test_admin_editor_renders_and_author_may_not_publish(procedure, users, clien
     assert 'name="action-publish"' not in body and 'name="action-submit"' in body
     add = client.get(f"/admin/pages/add/handbook/subprocedurepage/{procedure.pk}/")
     assert add.status_code == 200 and "子流程" in add.content.decode()
+
+
+def test_parts_are_numbered_as_the_handbook_writes_them():
+    from django.utils import translation
+
+    from handbook.models import part_numeral
+
+    with translation.override("zh-hans"):
+        assert [part_numeral(n) for n in (1, 9, 10, 12, 20, 21, 99, 100)] == [
+            "一", "九", "十", "十二", "二十", "二十一", "九十九", "100"]
+    with translation.override("en"):
+        assert part_numeral(3) == "3"
+
+
+def test_the_go_live_date_is_called_as_the_business_calls_it():
+    from django.utils import translation
+    from wagtail.models import Page
+
+    with translation.override("zh-hans"):
+        assert str(Page._meta.get_field("go_live_at").verbose_name) == "生效日期/时间"
