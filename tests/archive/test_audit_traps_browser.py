@@ -17,9 +17,9 @@ from org.models import Hall
 from records.models import Record
 from search import outbox
 from tests.archive.test_audit_traps import level2_error
-from tests.archive.test_retention_browser import _message, _signed_in, _submit
+from tests.archive.test_retention_browser import _message, _submit
 from tests.archive.test_work_screens_browser import _in_place
-from tests.archive_helpers import PASSWORD, day, make_day
+from tests.archive_helpers import PASSWORD, day, make_day, signed_in
 from tests.records.test_browser_upload import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing"),
@@ -49,7 +49,7 @@ def test_enter_in_the_error_fields_never_passes_a_file(live_server, make_record,
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            auditor = _signed_in(browser, base, "l1-H11")
+            auditor = signed_in(browser, base, "l1-H11")
             auditor.goto(f"{base}/admin/archive/level1/hall/{hall.pk}/day/2026-10-01/")
             row = auditor.locator("#archive-level1-records tr", has_text=first.transaction_no)
             row.locator("input[name=note]").fill("受理单无客户签名")
@@ -88,7 +88,7 @@ def test_enter_in_the_error_fields_never_passes_a_file(live_server, make_record,
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            branch = _signed_in(browser, base, "auditor-B1")
+            branch = signed_in(browser, base, "auditor-B1")
             branch.goto(f"{base}/admin/archive/volumes/{volume.pk}/")
             row = branch.locator("tr", has_text=sampled.transaction_no).filter(has=branch.locator("form"))
             row.locator("input[name=note]").fill("复印件缺反面")
@@ -120,7 +120,7 @@ def test_the_keeper_corrects_a_level2_error_from_the_menu(live_server, make_reco
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            branch = _signed_in(browser, base, "auditor-B1")
+            branch = signed_in(browser, base, "auditor-B1")
             branch.goto(f"{base}/admin/archive/volumes/{volume.pk}/")
             row = branch.locator("tr", has_text=sampled.transaction_no).filter(has=branch.locator("form"))
             row.locator("input[name=error_kind]").fill("证件复印件不清")
@@ -132,7 +132,7 @@ def test_the_keeper_corrects_a_level2_error_from_the_menu(live_server, make_reco
             _submit(branch, finish)
             assert Volume.objects.get(pk=volume.pk).status == Volume.Status.RETURNED
 
-            keeper = _signed_in(browser, base, "keeper-H11")
+            keeper = signed_in(browser, base, "keeper-H11")
             assert "否" not in search_flag(keeper) and "是" in search_flag(keeper)  # 有差错: 是
             keeper.goto(f"{base}/admin/archive/")
             assert keeper.locator("#archive-open-errors .archive-count").inner_text() == "1"

@@ -8,8 +8,8 @@ import pytest
 
 from archive import dailyclose, handover, level1
 from org.models import Hall
-from tests.archive.test_retention_browser import _signed_in, _submit
-from tests.archive_helpers import PASSWORD, day, make_day
+from tests.archive.test_retention_browser import _submit
+from tests.archive_helpers import PASSWORD, day, make_day, signed_in
 from tests.records.test_browser_upload import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing"),
@@ -43,7 +43,7 @@ def test_from_the_task_list_straight_to_the_step(live_server, make_record, users
                 browser.close()
 
     def audit_day(browser):
-        auditor = _signed_in(browser, base, "l1-H11")
+        auditor = signed_in(browser, base, "l1-H11")
         assert auditor.locator("#todo-section h2").inner_text().strip() == "待办"
         row = _todo_row(auditor, "待一级稽核的日期")
         assert row.locator(".todo-count").inner_text().strip() == "1"
@@ -62,7 +62,7 @@ def test_from_the_task_list_straight_to_the_step(live_server, make_record, users
     level1.Sign(l1, audit, PASSWORD).run()
 
     def hand_over(browser):
-        auditor = _signed_in(browser, base, "l1-H11")
+        auditor = signed_in(browser, base, "l1-H11")
         row = _todo_row(auditor, "待签交的营业员-营业厅交接表")
         assert row.locator(".todo-count").inner_text().strip() == "1"
         assert _todo_row(auditor, "待一级稽核的日期").count() == 0  # done: the row is left out
@@ -74,7 +74,7 @@ def test_from_the_task_list_straight_to_the_step(live_server, make_record, users
     form = handover.GiveClerkHall(l1, PASSWORD, audit).run()
 
     def receive_and_bind(browser):
-        keeper = _signed_in(browser, base, "keeper-H11")
+        keeper = signed_in(browser, base, "keeper-H11")
         row = _todo_row(keeper, "待签收的营业员-营业厅交接表")
         assert row.locator(".todo-count").inner_text().strip() == "1"
         with keeper.expect_navigation():
@@ -92,7 +92,7 @@ def test_from_the_task_list_straight_to_the_step(live_server, make_record, users
             row.locator("a").first.click()
         assert re.search(r"/admin/archive/keeper/$", keeper.url) and _shown_title(keeper) == "装订与移交分公司"
 
-        clerk = _signed_in(browser, base, "clerk-H11")
+        clerk = signed_in(browser, base, "clerk-H11")
         assert clerk.locator("#todo-none").inner_text().strip() == "暂无待办"
 
     in_chromium(receive_and_bind)

@@ -11,8 +11,8 @@ from archive.models import ErrorEntry
 from org.models import Hall
 from records import reconcile
 from records.models import Record
-from tests.archive.test_retention_browser import _message, _signed_in, _submit
-from tests.archive_helpers import day, make_day, report_csv
+from tests.archive.test_retention_browser import _message, _submit
+from tests.archive_helpers import day, make_day, report_csv, signed_in
 from tests.records.test_browser_upload import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing"),
@@ -53,7 +53,7 @@ def test_level1_bulk_pass_and_row_marks_without_reload(live_server, make_record,
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            auditor = _signed_in(browser, base, "l1-H11")
+            auditor = signed_in(browser, base, "l1-H11")
             auditor.goto(f"{base}/admin/archive/level1/hall/{hall.pk}/day/2026-10-01/")
             progress = auditor.locator("#archive-level1-progress")
             assert "已通过 0/5" in progress.inner_text()
