@@ -195,10 +195,12 @@ TEXT_ONLY_CONFIDENCE = 0.5  # a value found only in the page text, without its l
 # 0.6 of the chosen value's (two agreeing readings of the ID-card copy outweigh one weak reading of the form)
 DISSENT = 0.3
 # two agreeing readings outvote a third, single reading unless it is this sure
-LONE_DISSENT = 0.9
+LONE_DISSENT = 0.93
 # numbers without a check digit: one reading, however sure, is not enough (a 3 read as 5 stays a number)
 UNCHECKED = ("service_number", "transaction_no")
 
+
+SNAP_LENGTH = 4  # business types at least this long are matched to the table's nearest entry (_nearest_type)
 
 SEPARATORS = " :：;；|丨,，.。、"
 
@@ -209,9 +211,10 @@ def clean(name, raw):
         return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", raw).strip(" :：|丨,，.。")
     if name == "business_date":
         return raw
-    value = re.sub(r"^[^0-9A-Z$]+|[^0-9A-Z$]+$", "", re.sub(r"\s+", "", raw).upper())  # a rule's stub, a quote
+    value = re.sub(r"^[^0-9A-Z$€]+|[^0-9A-Z$€]+$", "", re.sub(r"\s+", "", raw).upper())  # a rule's stub, a quote
     if name == "transaction_no":
-        value = value.replace("S$", "S").replace("$", "S")  # the reader's usual confusion in a code of letters and digits
+        # the reader's usual confusions in a code of letters and digits: S as $, C as €
+        value = value.replace("S$", "S").replace("$", "S").replace("€", "C")
     if name in ("service_number", "id_number", "id_number_copy"):
         value = value.translate(_DIGIT_FIXES)
     return value
@@ -296,6 +299,31 @@ def _lean_on_transaction(support, candidates, reading, threshold):
         support[day.isoformat()].append((confidence, "transaction_no"))
 
 
+def _nearest_type(support, candidates):
+    """Business types are a closed table. A reading outside it that is one character away from exactly one
+    long entry (积分竞换 → 积分兑换), and at least three from every other, supports that entry at half its
+    confidence: one misread character cannot turn one long entry into another, but a single such reading
+    stays below the threshold on its own. Short entries (补卡, 换卡) differ by one character and never snap."""
+    from .formats import business_types
+
+    table = list(business_types())
+    for source, value, confidence, problem in candidates:
+        if problem is None or len(value) < SNAP_LENGTH:
+            continue
+        distances = sorted((_edits(value, entry), entry) for entry in table)
+        if distances and distances[0][0] == 1 and all(d >= 3 for d, _ in distances[1:]):
+            support.setdefault(distances[0][1], []).append((confidence * 0.5, source))
+
+
+def _independent(name, backing):
+    """At least two readings back the value that can outvote a single other one: for a number, two of its
+    models; for a name, the form and the ID-card copy (a name's box read at two sizes is one image read by
+    one model twice)."""
+    if name == "customer_name":
+        return len({source.startswith("copy") for _, source in backing}) == 2
+    return len(backing) >= 2
+
+
 def decide(name, readings, context, threshold):
     """One field from its readings [(source, {"text", "confidence"})]: the page read and the cell re-read of
     the form, and for names and ID numbers those of the ID-card copy too → Field. Valid values are grouped;
@@ -313,6 +341,8 @@ def decide(name, readings, context, threshold):
             support.setdefault(_normal(name, value), []).append((confidence, source))
     if name == "business_date" and context.get("transaction_date"):
         _lean_on_transaction(support, candidates, context["transaction_date"], threshold)
+    if name == "business_type":
+        _nearest_type(support, candidates)
     if not support:
         source, value, confidence, problem = candidates[0]
         return Field(name, _normal(name, value), round(confidence * 0.4, 2), problem, source)
@@ -320,8 +350,11 @@ def decide(name, readings, context, threshold):
     value, backing = ranked[0]
     confidence = _combined(c for c, _ in backing)
     source = "+".join(s for _, s in backing)
-    dissent = _combined(c for c, _ in ranked[1][1]) if len(ranked) > 1 else 0.0
-    outvoted = len(ranked) > 1 and len(backing) >= 2 and len(ranked[1][1]) == 1 and dissent < LONE_DISSENT
+    # every other valid value read counts against it together (a name read six ways: 孙舌 twice, 孙乔 and 孙符
+    # once each is a doubtful second character, not a sure 孙舌)
+    others = [c for _, other in ranked[1:] for c, _ in other]
+    dissent = _combined(others)
+    outvoted = _independent(name, backing) and len(others) == 1 and dissent < LONE_DISSENT
     if dissent >= DISSENT and dissent >= 0.6 * confidence and not outvoted:
         copy = any(s.startswith("copy") for _, s in ranked[1][1] + backing)
         problem = "与身份证复印件上的内容不一致，请核对" if copy else "两次识别的结果不一致，请核对"
@@ -339,7 +372,7 @@ def _readings(readings, name):
              if source in readings.get(name, {})]
     copy = readings.get(f"{name}_copy")
     if copy:
-        found += [(f"copy-{source}", copy[source]) for source in ("page", "cell") if source in copy]
+        found += [(f"copy-{source}", copy[source]) for source in ("page", "cell", "third") if source in copy]
     return found
 
 

@@ -117,6 +117,8 @@ def test_forms_as_halls_print_them_are_read_right_or_flagged(org_demo, users):
         ocr.run(record.pk)
         record = Record.objects.get(pk=record.pk)
         assert record.status == Record.Status.OCR_DONE, record.ocr_error
+        first = record.pages.get(number=1).fields
+        assert "third" in first["customer_name"], first["customer_name"]  # a name is also read at half size
         for name in FIELDS:
             entry = record.fields[name]
             value = getattr(record, name)
@@ -184,3 +186,25 @@ def test_a_box_is_cut_to_its_value_line_without_the_seal_below():
     border = cellread.BORDER
     assert piece.shape == (40 + 2 * border, 380 + 2 * border)
     assert piece[border:-border, border:-border].max() == 30 and piece[:border].min() == 255
+
+
+@pytest.mark.django_db
+def test_a_long_business_type_one_character_off_the_table_supports_its_entry_and_short_ones_never_snap():
+    ctx = {"today": datetime.date(2026, 12, 1)}
+    both = keyfields.decide("business_type", [("page", {"text": "积分部换", "confidence": 0.82}),
+                                              ("cell", {"text": "积分兑换", "confidence": 0.7})], ctx, 0.75)
+    assert not both.flagged and both.value == "积分兑换"
+    alone = keyfields.decide("business_type", [("page", {"text": "积分竞换", "confidence": 0.9})], ctx, 0.75)
+    assert alone.flagged and alone.value == "积分兑换"  # suggested, at half its confidence: a person confirms
+    short = keyfields.decide("business_type", [("page", {"text": "和卡", "confidence": 0.95})], ctx, 0.75)
+    assert short.flagged and short.value == "和卡"  # 补卡 or 换卡: one character apart, never guessed
+    between = keyfields.decide("business_type", [("page", {"text": "资务变更", "confidence": 0.95})], ctx, 0.75)
+    assert between.flagged and between.value == "资务变更"  # one off 资费变更 and 帐务变更 alike
+
+
+@pytest.mark.django_db
+def test_a_euro_sign_in_a_transaction_number_is_read_as_c():
+    ctx = {"today": datetime.date(2026, 12, 1)}
+    field = keyfields.decide("transaction_no", [("page", {"text": "SC2025121599455", "confidence": 0.87}),
+                                                ("cell", {"text": "S€2025121599455", "confidence": 0.74})], ctx, 0.75)
+    assert not field.flagged and field.value == "SC2025121599455"
