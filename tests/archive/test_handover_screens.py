@@ -145,6 +145,11 @@ def test_a_discrepancy_receives_with_the_note_stored_shown_and_logged(client, us
     assert "接收方记录的差异: 协议类少一份，已电话告知营业厅" in page
     row = re.search(r'<tr data-row="agreement">.*?</tr>', page, re.S).group(0)
     assert "未清点" in row
+    from archive import printing
+    from tests.archive.test_archive_printing import pdf_pages
+
+    text = pdf_pages(printing.handover_form_pdf(hall_branch))[0]
+    assert "接收方清点：未清点：协议类" in text and "差异说明：协议类少一份" in text
 
 
 def test_unknown_ticks_count_for_nothing(users, hall_branch):
