@@ -299,7 +299,7 @@ class _Words:
         if isinstance(value, dict):
             if key == "along" or {"type", "ids"} <= set(value):
                 return self.along(value)
-            return "，".join(f"{self.key(k, v)}：{self.value(k, v, parent=key)}" for k, v in value.items())
+            return "，".join(f"{self.key(k, v)}：{self.value(k, v, parent=key)}" for k, v in _ordered(value))
         if isinstance(value, (list, tuple)):
             if not value:
                 return "-"
@@ -334,6 +334,14 @@ class _Words:
         return text
 
 
+_ORDER = {key: n for n, key in enumerate(KEYS)}
+
+
+def _ordered(details):
+    """The items in the order of KEYS (PostgreSQL's jsonb keeps no order of its own), unknown keys last."""
+    return sorted(details.items(), key=lambda item: (_ORDER.get(item[0], len(_ORDER)), str(item[0])))
+
+
 def details_text(event):
     """The row's details (masked, AuditEvent.get_details_display) as one line of words."""
     details = event.get_details_display()
@@ -342,7 +350,7 @@ def details_text(event):
     words = _Words(event.object_type, details)
     if not isinstance(details, dict):
         return words.value("", details)
-    return "；".join(f"{words.key(k, v)}：{words.value(k, v)}" for k, v in details.items())
+    return "；".join(f"{words.key(k, v)}：{words.value(k, v)}" for k, v in _ordered(details))
 
 
 # the areas of the log, for the 范围 filter (the action codes' first word)

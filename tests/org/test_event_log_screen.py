@@ -77,7 +77,7 @@ def test_inspect_shows_details_as_text_with_personal_data_masked(client, org_dem
     assert "李四" not in page and "{&#x27;" not in page and "&quot;field&quot;" not in page
     page = client.get(f"/admin/auditevent/inspect/{noted.pk}/").content.decode()
     assert "退回资料册" in page
-    assert "原因：证件 1101**********0029 不清；交给：keeper-H11；环节：二级稽核" in page
+    assert "交给：keeper-H11；原因：证件 1101**********0029 不清；环节：二级稽核" in page
     assert "110105194912310029" not in page
 
 
