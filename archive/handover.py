@@ -30,6 +30,46 @@ def _previous(kind, **where):
     return old
 
 
+def contents(form):
+    """What is on `form`, as the rows of its table (screen and receipt): each row a category (clerk→hall,
+    hall→branch) or a hall's category (branch→marketing; agreements gathered per branch), with its files
+    count (from the figures the giver signed) and, where volumes travel, its volumes. Each row has a `key`
+    the receiver ticks when they have counted it; rows with nothing on them are left out."""
+    figures = form.figures or {}
+    labels = {value: str(label) for value, label in Category.choices}
+    volumes = list(form.volumes.select_related("hall").order_by("number")) if form.kind != K.CLERK_HALL else []
+    rows = []
+
+    def row(key, label, files, vols):
+        if files or vols:
+            rows.append({"key": key, "label": label, "files": files or 0,
+                         "volumes": None if form.kind == K.CLERK_HALL else len(vols), "volume_list": vols})
+
+    if form.kind == K.BRANCH_MARKETING:
+        for hall_code, counts in (figures.get("by_hall") or {}).items():
+            for category in (Category.OWNERSHIP, Category.GENERAL):
+                vols = [v for v in volumes if v.hall.code == hall_code and v.category == category]
+                row(f"{hall_code}:{category}", f"{hall_code} {labels[category]}", counts.get(category, 0), vols)
+        row(Category.AGREEMENT, _("%(category)s (whole branch)") % {"category": labels[Category.AGREEMENT]},
+            figures.get("agreements", 0), [v for v in volumes if v.category == Category.AGREEMENT])
+    else:
+        counts = figures.get("by_category") or {}
+        for category in Category.values:
+            row(category, labels[category], counts.get(category, 0), [v for v in volumes if v.category == category])
+    return rows
+
+
+def contents_total(form, rows=None):
+    rows = contents(form) if rows is None else rows
+    return {"files": (form.figures or {}).get("records", sum(r["files"] for r in rows)),
+            "volumes": None if form.kind == K.CLERK_HALL else sum(r["volumes"] for r in rows)}
+
+
+def row_labels(form):
+    """{row key: its words}, to show a stored count in words."""
+    return {r["key"]: r["label"] for r in contents(form)}
+
+
 class Give(Transition):
     """Base: create the form, sign it as giver."""
 
@@ -208,13 +248,38 @@ class _Answer(Transition):
                     along=[(self._carried(), along, {"holder": holder})] if along else [])
 
 
+ALL = object()  # Receive(counted=ALL): every row counted (a caller without the screen's ticks, e.g. a script)
+
+
 class Receive(_Answer):
+    """The receiver signs after counting: every row of the contents ticked as counted, or a note of what
+    did not match (a discrepancy the receiver accepts the form with). The ticks and the note are stored on
+    the form and logged with the receipt and the signature."""
+
     NEXT = {K.CLERK_HALL: "receive_at_hall", K.HALL_BRANCH: "receive_at_branch",
             K.BRANCH_MARKETING: "receive_at_marketing"}
 
+    def __init__(self, actor, password, form, request=None, counted=ALL, discrepancy=""):
+        super().__init__(actor, password, form, request)
+        self.counted, self.discrepancy = counted, (discrepancy or "").strip()
+
+    def check(self):
+        super().check()
+        rows = contents(self.form)
+        keys = [r["key"] for r in rows]
+        ticked = set(keys) if self.counted is ALL else {str(k) for k in self.counted}
+        self.ticked = [k for k in keys if k in ticked]
+        self.unticked = [r for r in rows if r["key"] not in ticked]
+        if self.unticked and not self.discrepancy:
+            raise ChainError(_("Tick every row you counted, or write what did not match. Not ticked: %(rows)s")
+                             % {"rows": "、".join(r["label"] for r in self.unticked)})
+
     def execute(self):
-        signatures.sign(self.actor, self.form, "receiver", self.request)
-        self._answer("receive", self.NEXT[self.form.kind], self.actor, {}, figures=self.form.figures)
+        count = {"counted": self.ticked, "not_counted": [r["key"] for r in self.unticked],
+                 "discrepancy": self.discrepancy}
+        signatures.sign(self.actor, self.form, "receiver", self.request, **count)
+        self._answer("receive", self.NEXT[self.form.kind], self.actor,
+                     {"counted": self.ticked, "discrepancy": self.discrepancy}, figures=self.form.figures, **count)
         return self.form
 
 

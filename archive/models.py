@@ -206,6 +206,10 @@ class HandoverForm(models.Model):
     reason = models.TextField(_("Reason for rejection"), blank=True)
     notes = models.JSONField(_("Returns noted"), default=list, blank=True)  # level-2 returns noted on the form
     has_returns = models.BooleanField(default=False)
+    # the receiver's count: the rows of the contents (archive/handover.py contents()) ticked as counted, and
+    # what they wrote about a row that did not match
+    counted = models.JSONField(_("Rows counted by the receiver"), default=list, blank=True)
+    discrepancy = models.TextField(_("Discrepancy noted by the receiver"), blank=True)
     replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="replaced_by", verbose_name=_("Re-handover of"))
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)

@@ -199,6 +199,15 @@ def handover_form_pdf(form: HandoverForm):
         story.append(text("交接资料（受理编号）：" + "、".join(items), st["small"]))
     else:
         story.append(text("交接卷号：" + "、".join(v.number for v in form.volumes.order_by("number")), st["body"]))
+    if form.status == "accepted" and (form.counted or form.discrepancy):
+        from .handover import row_labels
+
+        labels = row_labels(form)
+        missing = [label for key, label in labels.items() if key not in form.counted]
+        story.append(text("接收方清点：" + ("各行均已清点" if not missing else "未清点：" + "、".join(missing)),
+                          st["body"]))
+        if form.discrepancy:
+            story.append(text(f"差异说明：{form.discrepancy}", st["body"]))
     if form.reason:
         story.append(text(f"拒收原因：{form.reason}", st["body"]))
     for note in form.notes:

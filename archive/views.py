@@ -6,13 +6,14 @@ import tempfile
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
+from django.db.models import Count, F
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -276,7 +277,7 @@ class KeeperView(Screen):
             waiting=access.visible(user, Record.objects.filter(status=Record.Status.AT_HALL), "volume.bind")
             .select_related("hall").order_by("hall__code", "category", "business_date", "transaction_no"),
             volumes=access.visible(user, Volume.objects.exclude(status__in=[Volume.Status.AT_MARKETING]),
-                                   "volume.bind").select_related("hall", "holder"),
+                                   "volume.bind").select_related("hall", "holder").annotate(file_count=Count("items")),
             halls=scoped_halls(user, "volume.close_short"), **kwargs)
 
 
@@ -289,7 +290,14 @@ class FormView(Screen):
         kwargs.pop("pk", None)
         form = scoped(self.request, HandoverForm, self.kwargs["pk"], "archive.view")
         user = self.request.user
+        rows = handover.contents(form)
+        counted = set(form.counted or [])
+        for row in rows:
+            row["counted"] = row["key"] in counted
+        records = (form.records.select_related("hall").order_by("transaction_no", "pk")
+                   if form.kind == HandoverForm.Kind.CLERK_HALL else [])
         return super().get_context_data(
+            rows=rows, total=handover.contents_total(form, rows), records=records,
             form=form, may_answer=form.status == HandoverForm.Status.GIVEN
             and access.can(user, f"handover.{form.kind}.receive", form),
             may_check=access.can(user, "marketing.check", form) and form.kind == HandoverForm.Kind.BRANCH_MARKETING,
@@ -483,25 +491,39 @@ def error_correct(request, pk):
     return _("Correction recorded.")
 
 
+def form_link(form):
+    """A handover form named in a message, as a link to its screen."""
+    return format_html('<a href="{}" class="archive-form-link">{}</a>', reverse("archive_admin:form", args=[form.pk]),
+                       str(form))
+
+
+def _about_form(text, form):
+    """A message `text` with "%(form)s" standing for the form, which becomes a link to it."""
+    return mark_safe(conditional_escape(text) % {"form": form_link(form)})  # noqa: S308 (escaped, the link built by format_html)
+
+
 @action_view
 def give_clerk_hall(request, pk):
     audit = scoped(request, Level1Audit, pk, "handover.clerk_hall.give")
     form = handover.GiveClerkHall(request.user, request.POST.get("password"), audit, request).run()
-    return _("Handover form #%(n)d signed; waiting for the keeper.") % {"n": form.pk}
+    return _about_form(_("%(form)s signed; waiting for the keeper."), form)
 
 
 @action_view
 def form_receive(request, pk):
     form = scoped(request, HandoverForm, pk, "archive.view")
-    handover.Receive(request.user, request.POST.get("password"), form, request).run()
-    return _("Received and signed.")
+    form = handover.Receive(request.user, request.POST.get("password"), form, request,
+                            counted=request.POST.getlist("counted"), discrepancy=request.POST.get("discrepancy")).run()
+    if form.discrepancy:
+        return _about_form(_("%(form)s received and signed, with the discrepancy noted."), form)
+    return _about_form(_("%(form)s received and signed: every row counted."), form)
 
 
 @action_view
 def form_reject(request, pk):
     form = scoped(request, HandoverForm, pk, "archive.view")
     handover.Reject(request.user, request.POST.get("password"), form, request.POST.get("reason"), request).run()
-    return _("Rejected; everything on the form went back to the giver.")
+    return _about_form(_("%(form)s rejected; everything on it went back to the giver."), form)
 
 
 @action_view
@@ -530,7 +552,7 @@ def give_hall_branch(request):
     if volumes.count() != len(set(ids)):
         raise Http404
     form = handover.GiveHallBranch(request.user, request.POST.get("password"), volumes, request).run()
-    return _("Handover form #%(n)d signed; waiting for the branch.") % {"n": form.pk}
+    return _about_form(_("%(form)s signed; waiting for the branch."), form)
 
 
 @action_view
@@ -544,7 +566,17 @@ def volume_fix(request, pk):
 def volume_return(request, pk):
     volume = scoped(request, Volume, pk, "volume.return_to_level1")
     ReturnToLevel1(request.user, volume, request.POST.get("reason"), request).run()
-    return _("Volume %(v)s went back to the level-1 auditor.") % {"v": volume}
+    text = _("Volume %(v)s went back to the level-1 auditor.") % {"v": volume}
+    return _noted_on(text, HandoverForm.objects.filter(kind=HandoverForm.Kind.CLERK_HALL, has_returns=True,
+                                                       records__volume_item__volume=volume).distinct().order_by("pk"))
+
+
+def _noted_on(text, forms):
+    """`text`, then the forms a return was noted on, as links."""
+    forms = list(forms)
+    if not forms:
+        return text
+    return format_html("{} {}{}", text, _("Noted on: "), format_html_join("、", "{}", ((form_link(f),) for f in forms)))
 
 
 @action_view
@@ -579,7 +611,12 @@ def _finding(request, sample, action, step, draft):
 def level2_finish(request, pk):
     audit = scoped(request, Level2Audit, pk, "audit.level2")
     done = level2.Finish(request.user, audit, request.POST.get("password"), request.POST.get("reason"), request).run()
-    return _("Level-2 audit signed: %(result)s.") % {"result": done.get_result_display()}
+    text = _("Level-2 audit signed: %(result)s.") % {"result": done.get_result_display()}
+    if done.result != Level2Audit.Result.FAILED:
+        return text
+    noted = (HandoverForm.objects.filter(kind=HandoverForm.Kind.HALL_BRANCH, volumes=done.volume_id, has_returns=True,
+                                         status=HandoverForm.Status.ACCEPTED).order_by("-created_at", "-id")[:1])
+    return _noted_on(text, noted)  # the form Finish wrote the return on
 
 
 @action_view
@@ -588,7 +625,7 @@ def give_branch_marketing(request):
     form = handover.GiveBranchMarketing(request.user, request.POST.get("password"), branch,
                                         _int(request.POST.get("year"), "year"),
                                         _int(request.POST.get("month"), "month"), request).run()
-    return _("Monthly handover form #%(n)d signed; waiting for marketing.") % {"n": form.pk}
+    return _about_form(_("%(form)s signed; waiting for marketing."), form)
 
 
 @action_view

@@ -28,8 +28,8 @@ class AuditEvent(models.Model):
         ordering = ["-seq"]
         default_permissions = ("view",)
 
-    def __str__(self):
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+    def __str__(self):  # the title of the row's screen: in words (org/eventlabels.py)
+        return f"#{self.seq} {self.get_action_label()} {self.get_object_type_label()} {self.object_id}".strip()
 
     # How rows written before customer files were named without their customer's name are shown and
     # exported (the stored row stays as it was: the chain covers it). A destroyed file's name must not
@@ -39,6 +39,22 @@ class AuditEvent(models.Model):
         if self.object_type == "records.record":
             return self.object_repr.split(" ", 1)[0]
         return self.object_repr
+
+    # the row in words for the screens (org/eventlabels.py); the stored codes stay as they are
+    def get_action_label(self):
+        from .eventlabels import action_label
+
+        return action_label(self.action)
+
+    def get_object_type_label(self):
+        from .eventlabels import type_label
+
+        return type_label(self.object_type)
+
+    def get_details_text(self):
+        from .eventlabels import details_text
+
+        return details_text(self)
 
     def get_details_display(self):
         details = self.details

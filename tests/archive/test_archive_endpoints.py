@@ -12,6 +12,11 @@ from records.models import Record
 from tests.archive_helpers import PASSWORD, day, make_day, to_keeper
 
 
+def _all_rows(form):
+    """The keys of every row of the form's contents: what a receiver who counted everything ticks."""
+    return [row["key"] for row in handover.contents(form)]
+
+
 @pytest.fixture
 def scene(make_record, users):
     keeper, auditor = users("keeper-H11"), users("auditor-B1")
@@ -59,7 +64,8 @@ ENDPOINTS = [
     ("give_hall_branch", lambda s: [], lambda s: {"volumes": [s["general"].pk], "password": PASSWORD},
      "keeper-H11", "auditor-B1", "keeper-H12"),
     ("form", lambda s: [s["pending"].pk], None, "auditor-B1", "clerk-H11", "auditor-B2"),
-    ("form_receive", lambda s: [s["pending"].pk], lambda s: {"password": PASSWORD}, "auditor-B1", "keeper-H11",
+    ("form_receive", lambda s: [s["pending"].pk], lambda s: {"password": PASSWORD, "counted": _all_rows(s["pending"])},
+     "auditor-B1", "keeper-H11",
      "auditor-B2"),
     ("form_reject", lambda s: [s["pending"].pk], lambda s: {"password": PASSWORD, "reason": "x"}, "auditor-B1",
      "keeper-H11", "auditor-B2"),
@@ -142,7 +148,7 @@ def test_the_right_user_acts_through_the_screens(client, scene, users):
     response = client.post(url, {"password": "wrong"}, follow=True)
     assert "密码错误：未签字" in response.content.decode()
     assert HandoverForm.objects.get(pk=scene["pending"].pk).status == "given"
-    client.post(url, {"password": PASSWORD})
+    client.post(url, {"password": PASSWORD, "counted": _all_rows(scene["pending"])})
     assert HandoverForm.objects.get(pk=scene["pending"].pk).status == "accepted"
     assert Volume.objects.get(pk=scene["own"].pk).status == "at_branch"
     response = client.get(reverse("archive_admin:dashboard"))

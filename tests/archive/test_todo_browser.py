@@ -82,6 +82,7 @@ def test_from_the_task_list_straight_to_the_step(live_server, make_record, users
         assert keeper.url.endswith(f"/admin/archive/forms/{form.pk}/")
         assert _shown_title(keeper) == "交接表" and "首页" not in keeper.title()
         receive = keeper.locator("form[action$='/receive/']")
+        keeper.locator("#archive-count-all").check()  # counted: every row of the contents ticked
         receive.locator("input[name=password]").fill(PASSWORD)
         _submit(keeper, receive)
         keeper.goto(f"{base}/admin/")

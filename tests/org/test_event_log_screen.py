@@ -1,0 +1,107 @@
+"""Issue 16, the event log screen in words: actions and object types as Chinese words (one label per event-name
+constant of every app's events.py, in org/eventlabels.py), details as readable text with Chinese keys and
+personal data still masked, the filters in Chinese; a row about a handover form links to it."""
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from archive import events as archive_events
+from org import auditlog, eventlabels
+from org.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _events_modules():
+    """Every app's events.py."""
+    root = Path(settings.BASE_DIR)
+    for info in pkgutil.iter_modules([str(root)]):
+        if (root / info.name / "events.py").exists():
+            yield importlib.import_module(f"{info.name}.events")
+
+
+def test_every_event_name_constant_has_chinese_words():
+    modules = list(_events_modules())
+    assert {m.__name__ for m in modules} >= {"archive.events", "records.events"}
+    for module in modules:
+        for name, code in vars(module).items():
+            if name.isupper() and isinstance(code, str):
+                assert code in eventlabels.ACTIONS, f"{module.__name__}.{name} ({code}) has no label"
+                assert CJK.search(eventlabels.action_label(code)), code
+    for code in ["org.hall.change", "org.roleassignment.delete", "handbook.workflow.approve", "auth.login"]:
+        assert CJK.search(eventlabels.action_label(code)), code
+    assert eventlabels.action_label("something.new") == "something.new"  # unknown: the code as it is
+
+
+def _rows(page):
+    return re.findall(r"<tr[^>]*>.*?</tr>", page, re.S)
+
+
+def test_the_list_shows_words_and_links_the_handover_form(client, org_demo):
+    from archive.models import HandoverForm
+    from org.models import Branch
+
+    form = HandoverForm.objects.create(kind="hall_branch", branch=Branch.objects.get(code="B1"),
+                                       giver=org_demo["archivist"], figures={"records": 2})
+    auditlog.record(archive_events.HANDOVER_RECEIVE, actor=org_demo["archivist"], obj=form,
+                    details={"from": "given", "to": "accepted", "kind": "hall_branch", "counted": ["general"],
+                             "not_counted": ["agreement"], "discrepancy": "协议类少一份"})
+    client.force_login(org_demo["archivist"])
+    page = client.get("/admin/auditevent/", {"action": archive_events.HANDOVER_RECEIVE}).content.decode()
+    row = next(r for r in _rows(page) if "签收交接表" in r)
+    assert "handover.receive" not in row and "archive.handoverform" not in row
+    assert re.search(r"<td[^>]*>\s*交接表\s*</td>", row)  # the object type in words
+    assert f'href="/admin/archive/forms/{form.pk}/"' in row
+    assert "原状态：交出方已签字，待接收方签收；新状态：已签收" in row
+    assert "已清点：综合类；未清点：协议类；差异说明：协议类少一份" in row
+    assert "{" not in row
+
+
+def test_inspect_shows_details_as_text_with_personal_data_masked(client, org_demo, make_record):
+    record = make_record("H11")
+    old = auditlog.record("record.correct_field", actor=org_demo["archivist"],  # an old row: the name in clear
+                          obj=("records.record", str(record.pk), f"{record.transaction_no} 李四光"),
+                          details={"field": "customer_name", "old": "李四", "new": "李四光"})
+    noted = auditlog.record(archive_events.VOLUME_RETURN, actor=org_demo["archivist"], obj=("archive.volume", "9", "V"),
+                            details={"reason": "证件 110105194912310029 不清", "to": "keeper-H11", "level": "l2"})
+    client.force_login(org_demo["archivist"])
+    page = client.get(f"/admin/auditevent/inspect/{old.pk}/").content.decode()
+    assert "更正字段" in page and "客户资料" in page
+    assert "字段：客户姓名；原值：李*；新值：李**" in page
+    assert "李四" not in page and "{&#x27;" not in page and "&quot;field&quot;" not in page
+    page = client.get(f"/admin/auditevent/inspect/{noted.pk}/").content.decode()
+    assert "退回资料册" in page
+    assert "交给：keeper-H11；原因：证件 1101**********0029 不清；环节：二级稽核" in page
+    assert "110105194912310029" not in page
+
+
+def test_the_filters_are_in_chinese_and_filter(client, org_demo):
+    auditlog.record("auth.login", actor=org_demo["archivist"], obj=("auth.user", "", "x"))
+    auditlog.record(archive_events.VOLUME_FIX, actor=org_demo["archivist"], obj=("archive.volume", "1", "H11-V1"),
+                    details={"note": "补签"})
+    auditlog.record(archive_events.VOLUME_BIND, actor=org_demo["archivist"], obj=("archive.volume", "2", "H11-V2"))
+    client.force_login(org_demo["archivist"])
+    page = client.get("/admin/auditevent/").content.decode()
+    for label in ("动作", "范围", "操作人账号", "对象类型", "对象编号", "起始日期", "截止日期"):
+        assert label in page, label
+    assert re.search(r'<option value="volume.fix"[^>]*>退回资料册已整改</option>', page)
+    assert re.search(r'<option value="archive.volume"[^>]*>卷</option>', page)
+    assert re.search(r'<option value="volume."[^>]*>装订与资料册</option>', page)
+
+    one = client.get("/admin/auditevent/", {"action": archive_events.VOLUME_FIX}).content.decode()
+    assert "H11-V1" in one and "H11-V2" not in one and "说明：补签" in one
+    area = client.get("/admin/auditevent/", {"action__startswith": "volume."}).content.decode()
+    assert "H11-V1" in area and "H11-V2" in area
+    typed = client.get("/admin/auditevent/", {"object_type": "archive.volume"}).content.decode()
+    assert "H11-V2" in typed
+    today = AuditEvent.objects.latest("seq").created_at.date().isoformat()
+    dated = client.get("/admin/auditevent/", {"created_at__date__gte": today, "action": "volume.bind"})
+    assert "H11-V2" in dated.content.decode()
+    dated = client.get("/admin/auditevent/", {"created_at__date__lte": "2000-01-01", "action": "volume.bind"})
+    assert "H11-V2" not in dated.content.decode()
