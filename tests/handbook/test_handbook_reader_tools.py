@@ -143,3 +143,13 @@ def test_fallback_snippets_are_clean_and_marks_never_split_an_entity(org_demo, u
     assert "<mark>退回</mark>" in hits
     _assert_clean(hits)
     assert str(highlight("甲 & 乙 <amp>", "amp")) == "甲 &amp; 乙 &lt;<mark>amp</mark>&gt;…"
+
+
+def test_the_admin_home_shows_the_notice_too(procedure, users, client, settings):
+    settings.HANDBOOK_NOTICE_DAYS = 14
+    client.force_login(users("clerk-H11"))
+    assert 'id="handbook-upcoming-section"' not in client.get("/admin/").content.decode()  # nothing scheduled
+    day = _schedule(procedure, "1.1", days=3)
+    body = client.get("/admin/").content.decode()
+    assert 'id="handbook-upcoming-section"' in body
+    assert f"《普通开户入网业务办理流程》第1.1版将于{day.year}年{day.month}月{day.day}日生效" in body
