@@ -2,7 +2,7 @@
 documents. The search app's outbox (search.outbox.enqueue) is told when a procedure changes."""
 from django.utils import timezone
 
-from .fields import flat_text
+from .fields import search_text
 from .models import ProcedureBase, ProcedurePage, SubProcedurePage
 
 DOCTYPE = "procedure"
@@ -23,7 +23,7 @@ def procedure_documents(pks):
         yield {
             "id": page.pk,
             "title": page.title,
-            "text": flat_text(page),
+            "text": search_text(page),
             "part": part.specific.numbered_title() if part else "",
             "number": page.number,
             "version": page.version,

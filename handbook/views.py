@@ -15,7 +15,7 @@ from wagtail.models import Revision
 from org import auditlog
 
 from . import acknowledgement, diff as diffing, printing, revisionlog
-from .fields import flat_text
+from .fields import search_text
 
 MERMAID = Path(__file__).parent / "vendor" / "mermaid-11.17.2.min.js"
 
@@ -98,7 +98,8 @@ def unread(request, page):
 
 
 def highlight(text, query, width=80):
-    """An HTML snippet of `text` around the first term of `query`, terms wrapped in <mark>."""
+    """An HTML snippet of `text` (plain, handbook.fields.search_text) around the first term of `query`, terms
+    wrapped in <mark>: each piece escaped on its own, so a term never lands inside an HTML entity."""
     terms = [t for t in re.split(r"\s+", query.strip()) if t]
     if not terms:
         return escape(text[: width * 2])
@@ -106,10 +107,13 @@ def highlight(text, query, width=80):
     first = min((lower.find(t.lower()) for t in terms if lower.find(t.lower()) >= 0), default=0)
     start = max(0, first - width)
     snippet = text[start:first + width * 2]
-    html = escape(snippet)
-    for term in sorted(terms, key=len, reverse=True):
-        html = re.sub(re.escape(escape(term)), lambda m: f"<mark>{m.group(0)}</mark>", html, flags=re.I)
-    return mark_safe(("…" if start else "") + html + "…")
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.I)
+    out, last = [], 0
+    for match in pattern.finditer(snippet):
+        out += [escape(snippet[last:match.start()]), f"<mark>{escape(match.group())}</mark>"]
+        last = match.end()
+    out.append(escape(snippet[last:]))
+    return mark_safe(("…" if start else "") + "".join(out) + "…")
 
 
 def _fallback_search(root, text):
@@ -121,7 +125,7 @@ def _fallback_search(root, text):
         found = {p.pk for p in pages.search(text, operator="and")}
         # the database backend misses text inside Chinese words: also match the flattened fields
         for page in pages:
-            body = flat_text(page)
+            body = search_text(page)
             if page.pk in found or all(t.lower() in body.lower() for t in text.split()):
                 hits.append({"title": page.title, "url": page.url, "version": page.version_label,
                              "snippet": highlight(body, text)})

@@ -1,5 +1,6 @@
-"""Admin entry points of the handbook: a link to the reading site for the editors' groups; Wagtail documents
-(the handbook's attachments) only for signed-in users who may read the handbook."""
+"""Admin entry points of the handbook: a link to the reading site for the editors' groups; the home page's
+panel of versions about to take effect (handbook/panels.py); Wagtail documents (the handbook's attachments)
+only for signed-in users who may read the handbook."""
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -32,3 +33,10 @@ def documents_need_a_reader(document, request):
         return redirect_to_login(request.get_full_path(), settings.WAGTAIL_FRONTEND_LOGIN_URL)
     if not access.can(request.user, "handbook.read"):
         raise PermissionDenied
+
+
+@hooks.register("construct_homepage_panels")
+def add_upcoming_versions_panel(request, panels):
+    from .panels import UpcomingVersionsPanel
+
+    panels.append(UpcomingVersionsPanel(request.user))

@@ -93,6 +93,23 @@ def lookup_hash(value):
     return hmac.new(keys()[1], normalise_id(value).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+ID_TAIL = 6  # the last characters of an ID number people type to find a file (5 digits and the check X)
+
+
+def id_tail(value):
+    """The last ID_TAIL characters of an ID number, normalised; "" for a value too short to have them."""
+    value = normalise_id(value or "")
+    return value[-ID_TAIL:] if len(value) >= 15 else ""
+
+
+def tail_hash(tail):
+    """Keyed hash of an ID number's tail (id_tail), for the search index: the tail is never stored in clear
+    there (a separate label from lookup_hash, so a tail's hash never equals a whole number's)."""
+    if not tail:
+        return ""
+    return hmac.new(keys()[1], b"id-tail:" + normalise_id(tail).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def mask(value):
     """First 4 and last 4 characters kept, the rest as *: 5101**********123X."""
     if not value:

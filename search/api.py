@@ -38,7 +38,8 @@ class SearchAPIView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        parameters=[OpenApiParameter("q", OpenApiTypes.STR, description="free text, service, transaction or ID number"),
+        parameters=[OpenApiParameter("q", OpenApiTypes.STR, description="free text, service, transaction or ID "
+                                     "number; 4 digits: a phone number's tail, 6 characters: an ID number's"),
                     OpenApiParameter("doctype", OpenApiTypes.STR, description="record (default) or procedure"),
                     OpenApiParameter("page", OpenApiTypes.INT), OpenApiParameter("per_page", OpenApiTypes.INT),
                     OpenApiParameter("sort", OpenApiTypes.STR),

@@ -1,9 +1,15 @@
 """The record document: what of a customer file goes into the index (never the ID number itself: its keyed
 lookup hash for exact search and its masked form for display; every ID-like number in the OCR text is
-masked by the registry, org.pii.mask_text, before either backend stores the document)."""
+masked by the registry, org.pii.mask_text, before either backend stores the document).
+
+People find a file by the last 4 digits of the phone number or the last 6 of the ID number (a habit at the
+counter): the document carries `phone_tail` and `id_tail`, the latter as a keyed hash (org.pii.tail_hash),
+computed here from the record's fields whenever the document is (re)built, so both backends get them."""
+import re
+
 from django.urls import reverse
 
-from org.pii import mask
+from org.pii import id_tail, mask, tail_hash
 
 from records.models import Page, Record
 
@@ -13,8 +19,10 @@ RECORD_KEYWORDS = {
     "transaction_no": "keyword", "service_number": "keyword", "id_hash": "keyword", "customer_name": "keyword",
     "branch": "keyword", "hall": "keyword", "category": "keyword", "status": "keyword",
     "business_type": "keyword", "business_date": "date", "volume": "keyword", "holder": "keyword",
-    "has_errors": "boolean", "url": "keyword",
+    "has_errors": "boolean", "url": "keyword", "phone_tail": "keyword", "id_tail": "keyword",
 }
+RECORD_TAILS = {"phone_tail": "phone", "id_tail": "id"}
+PHONE_TAIL = 4
 # what a hit shows (search/results.py): named fields, never the OCR text
 RECORD_RESULT = ("title", "transaction_no", "business_date", "branch", "hall", "category", "status",
                  "business_type", "customer_name", "service_number", "id_number_masked", "volume", "holder",
@@ -59,6 +67,8 @@ def record_document(record, pages, hall, url, custody, open_error=False):
         "transaction_no": record["transaction_no"] or "",
         "service_number": record["service_number"],
         "id_hash": record["id_number_hash"],
+        "phone_tail": phone_tail(record["service_number"]),
+        "id_tail": tail_hash(id_tail(record["id_number"])),
         "id_number_masked": mask(record["id_number"]),
         "customer_name": record["customer_name"],
         "branch": hall.branch.code,
@@ -74,6 +84,12 @@ def record_document(record, pages, hall, url, custody, open_error=False):
         "volume": custody.get("volume"),
         "holder": custody.get("holder"),
     }
+
+
+def phone_tail(number):
+    """The last PHONE_TAIL digits of a service number ("" when it has fewer digits)."""
+    digits = re.sub(r"\D", "", number or "")
+    return digits[-PHONE_TAIL:] if len(digits) >= PHONE_TAIL else ""
 
 
 def record_documents(pks):
@@ -123,4 +139,6 @@ RECORD = DocType(
     scoped=True,
     result_fields=RECORD_RESULT,
     verbatim_fields=("transaction_no", "url"),  # the file's own reference number, searched as typed
+    tail_fields=RECORD_TAILS,
+    version=2,  # 2: phone_tail and id_tail
 )

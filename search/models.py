@@ -1,4 +1,6 @@
-"""The outbox (changes waiting for the index) and the database backend's own search table."""
+"""The outbox (changes waiting for the index), the database backend's own search table and the searches
+users save (search/saved.py)."""
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -49,3 +51,24 @@ class SearchDoc(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["doctype", "object_id"], name="search_doc_unique")]
         indexes = [models.Index(fields=["doctype", "date"])]
+
+
+class SavedSearch(models.Model):
+    """A search of the customer-file screen a user keeps under a name (search/saved.py): the query string
+    of its text, filters, dates and sort. Only its owner sees it."""
+    wagtail_reference_index_ignore = True
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("User"))
+    name = models.CharField(_("Name"), max_length=80)
+    query = models.TextField(_("Query"))
+    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Saved search")
+        verbose_name_plural = _("Saved searches")
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="search_saved_unique_name")]
+
+    def __str__(self):
+        return self.name

@@ -3,6 +3,10 @@
 `search(user, text, doctype="record", page=1, per_page=20, sort="", **filters)` checks the input (a bad
 one raises SearchInputError with a message for people), works out the user's scope from org.access and
 hands a ParsedQuery to the active backend, which makes the scope part of its query.
+
+A query of exactly 4 digits is the tail of a phone number, one of 6 characters (6 digits, or 5 and an X) the
+tail of an ID number, for document types that index tails (registry.DocType.tail_fields): only that field is
+searched, inside the scope as any search. A whole phone or ID number is searched as before.
 """
 import datetime
 import re
@@ -18,6 +22,7 @@ from .backends.base import Hit, SearchResult  # noqa: F401  (the result types ca
 MAX_PER_PAGE = 100
 MAX_WINDOW = 10000
 NUMBERISH = re.compile(r"^[0-9A-Za-z-]{4,40}$")
+TAILS = {"phone": re.compile(r"^[0-9]{4}$"), "id": re.compile(r"^[0-9]{5}[0-9X]$")}
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
@@ -30,6 +35,7 @@ class ParsedQuery:
     words: list  # each must match (bigrams of each, in the title or text)
     exact: str = ""  # the whole query as typed, compared with the type's exact fields
     id_hash: str = ""  # the query was an ID number: only its lookup hash is searched
+    tail: tuple = ()  # (field, value): the query was a phone or ID tail: only that field is searched
     filters: dict = field(default_factory=dict)  # field -> list of values (any of them)
     date_from: datetime.date = None
     date_to: datetime.date = None
@@ -110,12 +116,25 @@ def parse(doctype, text, page=1, per_page=20, sort="", **filters):
     if doctype.hash_field and number:
         parsed.id_hash = pii.lookup_hash(number)
         return parsed
+    tail = _tail(doctype, text)
+    if tail:
+        parsed.tail = tail
+        return parsed
     parsed.words = [w for w in text.split() if zh.query_terms(w)]
     if text and not parsed.words:
         raise SearchInputError(_("The search text has no letters, digits or Chinese characters"))
     if doctype.exact_fields and NUMBERISH.match(text):
         parsed.exact = text
     return parsed
+
+
+def _tail(doctype, text):
+    """(field, value) when `text` is a tail the document type indexes (full-width digits and a small x too)."""
+    compact = pii.normalise_id(text)
+    for name, kind in doctype.tail_fields.items():
+        if TAILS[kind].match(compact):
+            return name, (pii.tail_hash(compact) if kind == "id" else compact)
+    return ()
 
 
 def scope_for(user, doctype):

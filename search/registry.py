@@ -36,6 +36,12 @@ number, are stored as loaded), so no ID number in any layout reaches the index o
 `result_fields` only (default: the title and the keyword fields), never the text fields: the text is
 shown as a snippet cut from the masked text. search/results.py turns hits into JSON and CSV rows.
 
+Tails: `tail_fields` names keyword fields that hold the tail of a number people type to find a document (the
+last 4 digits of a phone number: "phone"; the keyed hash of an ID number's last 6 characters, org.pii.tail_hash:
+"id"). A query of exactly 4 digits searches the phone tail, one of 6 digits (or 5 and an X) the ID tail,
+nothing else (search/query.py). Adding keyword fields changes the index: raise `version`, and the
+Elasticsearch backend adds them to an existing index's mapping; a migration queues the documents again.
+
 `load(pks)` returns the documents that exist (a pk it does not return is removed from the index). Scope:
 with `scoped=True` each document carries `hall_id` and `branch_id` and a user finds only those inside
 `org.access.scope(user, scope_action)`; with `scoped=False` a user who may do `scope_action` finds all.
@@ -64,23 +70,28 @@ class DocType:
     scoped: bool = True
     result_fields: tuple = ()  # what a hit shows; default: the title and the keyword fields
     verbatim_fields: tuple = ()  # string fields stored as loaded, not through org.pii.mask_text
+    tail_fields: dict = field(default_factory=dict)  # keyword field -> "phone" | "id" (see Tails above)
+    version: int = 1  # of the index mapping: raised when keyword fields are added
 
     def __post_init__(self):
         bad = {k: t for k, t in self.keyword_fields.items() if t not in FIELD_TYPES}
         if bad:
             raise ValueError(f"unknown field types {bad}")
+        bad = {k: t for k, t in self.tail_fields.items() if t not in TAIL_KINDS or k not in self.keyword_fields}
+        if bad:
+            raise ValueError(f"tail fields must be keyword fields of kind {sorted(TAIL_KINDS)}: {bad}")
         if self.scoped:
             self.keyword_fields = {**self.keyword_fields, "hall_id": "integer", "branch_id": "integer"}
         if not self.result_fields:
             self.result_fields = (self.title_field, *(k for k in self.keyword_fields
-                                                           if k not in HIDDEN | {self.hash_field}))
-        leaks = set(self.result_fields) & ({self.hash_field} | set(self.text_fields) - {self.title_field})
+                                                           if k not in HIDDEN | self._secret))
+        leaks = set(self.result_fields) & (self._secret | set(self.text_fields) - {self.title_field})
         if leaks:
             raise ValueError(f"result_fields may not hand out {sorted(leaks)}")
 
     def documents(self, pks):
         """The loaded documents as they are indexed: every string masked by org.pii.mask_text."""
-        keep = {"id", self.hash_field, *self.verbatim_fields}
+        keep = {"id", self.hash_field, *self.tail_fields, *self.verbatim_fields}
         for doc in self.load(pks):
             yield {k: v if k in keep else _masked(v) for k, v in doc.items()}
 
@@ -89,11 +100,17 @@ class DocType:
         return {k: doc.get(k) for k in self.result_fields}
 
     @property
+    def _secret(self):
+        """Fields matched on, never handed out: the ID number's hash and the tails."""
+        return {self.hash_field, *self.tail_fields} - {""}
+
+    @property
     def filter_fields(self):
-        return [k for k, t in self.keyword_fields.items() if k not in ("hall_id", "branch_id")]
+        return [k for k, t in self.keyword_fields.items() if k not in HIDDEN and k not in self.tail_fields]
 
 
 HIDDEN = {"hall_id", "branch_id"}
+TAIL_KINDS = {"phone", "id"}
 
 
 def _masked(value):

@@ -16,7 +16,7 @@ from org import access, auditlog
 from org.exports import safe_row
 from records.models import Category, Record
 
-from . import backends, query, results
+from . import backends, events, query, results, saved
 
 FILTERS = ("branch", "hall", "category", "status", "business_type", "volume", "has_errors")
 FACET_LABELS = {
@@ -74,7 +74,9 @@ class SearchView(WagtailAdminTemplateMixin, TemplateView):
         text, filters, sort, page = request_params(params)
         context.update(q=text, sort=sort, sorts=SORTS, filters=filters, result=None, error=None,
                        date_from=params.get("date_from", ""), date_to=params.get("date_to", ""),
-                       may_export=access.may(self.request.user, "record.export"))
+                       may_export=access.may(self.request.user, "record.export"),
+                       saved_searches=saved.for_user(self.request.user),
+                       saveable_query=saved.clean_query(params.urlencode(), FILTERS))
         if not text and not filters:
             return context
         try:
@@ -138,7 +140,7 @@ def export_csv(request):
     except backends.Unavailable:
         return render(request, "search/unavailable.html", status=503)
     rows = min(first.total, MAX_EXPORT)
-    auditlog.record("search.export", actor=request.user, request=request,
+    auditlog.record(events.EXPORT, actor=request.user, request=request,
                     obj=("search.record", "", "CSV export"),
                     details={"query": text, "filters": filters, "sort": sort, "rows": rows})
 

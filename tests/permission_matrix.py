@@ -362,6 +362,9 @@ OWN_RULES = [
     Rule("search_admin:search", "record.view"),
     Rule("search_admin:export", "record.export", logged=True,
          path=lambda w, o: "/admin/search-records/export.csv?q=张三"),
+    Rule("search_admin:saved_save", "record.view", get="post", post=lambda w, s: {"name": "张三", "query": "q=张三"}),
+    Rule("search_admin:saved_delete", nobody, get="post", kw=lambda w, o: {"pk": 999999}, post=lambda w, s: {},
+         note="the owner's only (another user's is not found): tests/search/test_saved_searches.py"),
     # the record viewset (records/views.py): listing, inspection and export only (see the catch-all below)
     Rule("record:index", "record.view", secret=("record", "transaction_no", "record.view"),
          variants=(V("?export=csv", "record.export", logged=True),)),

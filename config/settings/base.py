@@ -301,6 +301,10 @@ WAGTAILDOCS_SERVE_METHOD = "serve_view"
 # The handbook (handbook/): readers sign in on the site's own page; an edit during review is approved again.
 WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
 WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
+# Readers are told of an approved version that takes effect within this many days (handbook/notices.py).
+HANDBOOK_NOTICE_DAYS = env.get_int("HANDBOOK_NOTICE_DAYS", 14)
+if HANDBOOK_NOTICE_DAYS < 0:
+    raise ConfigError("HANDBOOK_NOTICE_DAYS", f"expected 0 or more, got {HANDBOOK_NOTICE_DAYS}")
 # The account's change-password panel is ours (org/wagtail_hooks.py): its old password counts towards the
 # lockout. Turning Wagtail's off would also turn off password reset, which stays as it was.
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False

@@ -18,6 +18,11 @@ CHUNK = 500
 HASH_TOKEN = "idh"  # the ID-number hash is a term of its own: "idh<hex>"
 
 
+def tail_token(name, value):
+    """A tail (registry.DocType.tail_fields) as a term of its own: "tailphonetail1234", "tailidtail<hex>"."""
+    return "tail" + name.replace("_", "") + str(value).lower()
+
+
 def _fts(words=(), terms=()):
     """A condition: the document has every bigram of every word (and every given term)."""
     terms = [t for w in words for t in zh.query_terms(w)] + list(terms)
@@ -46,11 +51,14 @@ class DatabaseBackend:
                          keys={k: doc.get(k) for k in doctype.keyword_fields})
 
     def _terms(self, doctype, doc):
-        """The text fields' words and bigrams, the exact fields' values, the ID-number hash."""
+        """The text fields' words and bigrams, the exact fields' values, the ID-number hash, the tails."""
         words = " ".join(str(doc.get(f) or "") for f in (*doctype.text_fields, *doctype.exact_fields))
         terms = zh.index_terms(words)
         if doctype.hash_field and doc.get(doctype.hash_field):
             terms += f" {HASH_TOKEN}{doc[doctype.hash_field]}"
+        for name in doctype.tail_fields:
+            if doc.get(name):
+                terms += f" {tail_token(name, doc[name])}"
         return terms
 
     def apply(self, doctype, upserts, deletes):
@@ -87,6 +95,8 @@ class DatabaseBackend:
             docs = docs.filter(Q(hall_id__in=scope.hall_ids) | Q(branch_id__in=scope.branch_ids))
         if parsed.id_hash:
             docs = docs.filter(_fts(terms=[HASH_TOKEN + parsed.id_hash]))
+        if parsed.tail:
+            docs = docs.filter(_fts(terms=[tail_token(*parsed.tail)]))
         if parsed.words:  # the exact fields' values are terms too, so a typed number matches here
             docs = docs.filter(_fts(parsed.words))
         for name, values in parsed.filters.items():

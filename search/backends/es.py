@@ -6,7 +6,13 @@ analysis-smartcn plugin with the same queries. Scope is a filter inside the quer
 Timeouts: a search waits at most ELASTICSEARCH_TIMEOUT seconds per request, without retries, so a hung
 Elasticsearch gives the screen/API "unavailable" well before gunicorn's timeout kills the web worker.
 Writing (outbox, reindex: worker and commands, not web requests) may take WRITE_TIMEOUT. A new index gets
-SEARCH_INDEX_REPLICAS replicas; search_reindex moves the alias only once the new index is ready."""
+SEARCH_INDEX_REPLICAS replicas; search_reindex moves the alias only once the new index is ready.
+
+Mapping version: each index records its document type's `version` in the mapping's _meta. An index of an
+older version gets the new fields added to its mapping the first time this process uses it (new fields
+only: anything else needs search_reindex); the documents are queued again by a migration, so the worker
+rewrites them with the new fields."""
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from django.utils import timezone
@@ -20,6 +26,7 @@ from ..models import IndexState
 from .base import Hit, SearchResult
 from .base import Unavailable
 
+log = logging.getLogger(__name__)
 CHUNK = 1000
 WRITE_TIMEOUT = 120  # seconds per bulk request from the worker or a command
 READY_TIMEOUT = 120  # seconds search_reindex waits for the new index to be ready (cluster health yellow)
@@ -80,6 +87,7 @@ class ElasticsearchBackend:
             if name not in doctype.text_fields:
                 mapping.field(name, FIELDS[kind]())
         mapping.meta("dynamic", False)
+        mapping.meta("meta", {"version": doctype.version})
         return mapping
 
     def _create(self, doctype, name, bulk_load=False):
@@ -103,7 +111,24 @@ class ElasticsearchBackend:
             name = f"{alias}-{timezone.now():%Y%m%d%H%M%S%f}"
             self._create(doctype, name)
             self.client.indices.put_alias(index=name, name=alias)
+        else:
+            self._upgrade(doctype, alias)
         self._ready.add(doctype.name)
+
+    def _upgrade(self, doctype, alias):
+        """Add the fields of a newer version to the mapping of the indexes behind `alias`."""
+        for name, body in self.client.indices.get_mapping(index=alias).items():
+            mappings = body.get("mappings", {})
+            if mappings.get("_meta", {}).get("version", 1) >= doctype.version:
+                continue
+            new = self._mapping(doctype).to_dict()
+            try:
+                self.client.indices.put_mapping(index=name, properties=new["properties"], meta=new["_meta"])
+            except ApiError as exc:
+                if exc.meta.status != 400:
+                    raise
+                log.error("search index %s cannot take the mapping of version %s (%s): run search_reindex",
+                          name, doctype.version, exc)
 
     def _targets(self, doctype):
         state = IndexState.objects.filter(doctype=doctype.name).first()
@@ -230,6 +255,8 @@ class ElasticsearchBackend:
             must = [Q("bool", should=exact + [Q("bool", must=must)], minimum_should_match=1)]
         if parsed.id_hash:
             filters.append(Q("term", **{doctype.hash_field: parsed.id_hash}))
+        if parsed.tail:
+            filters.append(Q("term", **{parsed.tail[0]: parsed.tail[1]}))
         scoped = self._scope(scope)
         if scoped is not None:
             filters.append(scoped)
