@@ -101,6 +101,8 @@ ACTIONS = {
     "pii.view_full": _("Full ID number viewed"),
     "export": _("List exported"),
     "search.export": _("Search results exported"),
+    "search.saved.save": _("Search saved"),
+    "search.saved.delete": _("Saved search deleted"),
     "auditlog.verified": _("Event log verified"),
     "auditlog.unverified": _("Event log could not be verified"),
     "auditlog.broken": _("Event log found broken"),
