@@ -168,7 +168,7 @@ class Exporter:
         root = ET.Element("file", {"xmlns": NAMESPACE})
         _sub(root, "archivalCode", code)
         _sub(root, "path", relative)
-        _sub(root, "role", role, label={"master": "原件", "access": "利用件", "volume_pdf": "卷PDF"}[role])
+        _sub(root, "role", role, label={"master": "保存版", "access": "利用版", "volume_pdf": "卷PDF"}[role])
         _sub(root, "format", scan.kind if scan else "pdf")
         _sub(root, "size", size)
         _sub(root, "sha256", digest)
@@ -224,7 +224,7 @@ class Exporter:
             for n, scan in enumerate(record.scans.order_by("pk"), start=1):
                 stored = objects.get(scan.master.name)
                 if stored is None:
-                    self.problems.append(f"{code}：原件没有固定性记录")
+                    self.problems.append(f"{code}：保存版没有固定性记录")
                     continue
                 ext = Path(scan.master.name).suffix.lower() or ".bin"
                 relative = f"{folder}/master-{n}{ext}"
@@ -235,7 +235,7 @@ class Exporter:
             if record.access_copy:
                 stored = objects.get(record.access_copy.name)
                 if stored is None:
-                    self.problems.append(f"{code}：利用件没有固定性记录")
+                    self.problems.append(f"{code}：利用版没有固定性记录")
                 else:
                     relative = f"{folder}/access.pdf"
                     copied = self.copy(stored, relative)
@@ -596,7 +596,7 @@ def _compare_with_database(result, files):
     if here != there:
         missing = len(set(here) - set(there))
         extra = len(set(there) - set(here))
-        result.problems.append(f"与系统不符：原件和利用件的哈希值不一致（系统有而信息包无 {missing} 个，"
+        result.problems.append(f"与系统不符：保存版和利用版的哈希值不一致（系统有而信息包无 {missing} 个，"
                                f"信息包有而系统无 {extra} 个）")
 
 

@@ -127,35 +127,35 @@ class Checker:
         objects = {o.key: o for o in StoredObject.objects.filter(record=record)}
         if record.channel != Record.Channel.MANUAL:  # a file entered by hand has no scan
             if not scans:
-                self.fail("integrity", code, "缺少原件（扫描件）")
+                self.fail("integrity", code, "缺少保存版（扫描件）")
             if not record.access_copy:
-                self.fail("integrity", code, "缺少利用件（可检索PDF）")
+                self.fail("integrity", code, "缺少利用版（可检索PDF）")
         if scans and record.page_count and record.page_count != sum(s.page_count for s in scans):
-            self.fail("integrity", code, f"页数不符：登记 {record.page_count} 页，原件共 "
+            self.fail("integrity", code, f"页数不符：登记 {record.page_count} 页，保存版共 "
                                          f"{sum(s.page_count for s in scans)} 页")
         for scan in scans:
             self.check_scan(code, scan, objects.get(scan.master.name))
         if record.access_copy:
             if not record.access_copy.name.lower().endswith(".pdf"):
-                self.fail("usability", code, "利用件不是PDF格式")
-            self.check_object(code, "利用件", objects.get(record.access_copy.name), record.access_copy.name,
+                self.fail("usability", code, "利用版不是PDF格式")
+            self.check_object(code, "利用版", objects.get(record.access_copy.name), record.access_copy.name,
                               expect_pdf=True)
 
     def check_scan(self, code, scan, stored):
         if scan.kind not in ALLOWED_FORMATS:
-            self.fail("usability", code, f"原件格式 {scan.kind} 不在允许的格式清单内")
+            self.fail("usability", code, f"保存版格式 {scan.kind} 不在允许的格式清单内")
         elif not any(scan.master.name.lower().endswith(ext) for ext in EXTENSIONS[scan.kind]):
-            self.fail("usability", code, f"原件扩展名与格式 {scan.kind} 不符")
+            self.fail("usability", code, f"保存版扩展名与格式 {scan.kind} 不符")
         if not SHA256.match(scan.sha256 or ""):
-            self.fail("authenticity", code, "原件的 SHA-256 登记值无效")
+            self.fail("authenticity", code, "保存版的 SHA-256 登记值无效")
         if scan.size <= 0 or scan.page_count <= 0:
-            self.fail("authenticity", code, "原件的大小或页数登记值超出范围")
+            self.fail("authenticity", code, "保存版的大小或页数登记值超出范围")
         if stored is not None:
             if stored.sha256 and stored.sha256 != scan.sha256:
-                self.fail("authenticity", code, "原件的固定性记录与入库时的哈希值不一致")
+                self.fail("authenticity", code, "保存版的固定性记录与入库时的哈希值不一致")
             if stored.size is not None and stored.size != scan.size:
-                self.fail("integrity", code, f"原件大小不符：登记 {scan.size} 字节，固定性记录 {stored.size} 字节")
-        self.check_object(code, "原件", stored, scan.master.name, expect_pdf=scan.kind == "pdf")
+                self.fail("integrity", code, f"保存版大小不符：登记 {scan.size} 字节，固定性记录 {stored.size} 字节")
+        self.check_object(code, "保存版", stored, scan.master.name, expect_pdf=scan.kind == "pdf")
 
     def check_object(self, code, what, stored, key, expect_pdf=False):
         if stored is None:
@@ -221,9 +221,9 @@ class Checker:
             for scan in Scan.objects.filter(record=record).only("sha256", "record_id"):
                 logged = received.get(str(record.pk))
                 if logged is None:
-                    self.fail("security", record.log_repr(), "事件日志中没有原件的接收记录")
+                    self.fail("security", record.log_repr(), "事件日志中没有保存版的接收记录")
                 elif logged != scan.sha256:
-                    self.fail("security", record.log_repr(), "原件的哈希值与事件日志接收记录不一致")
+                    self.fail("security", record.log_repr(), "保存版的哈希值与事件日志接收记录不一致")
 
 
 def verify_rows(rows):

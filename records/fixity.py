@@ -38,7 +38,7 @@ CHUNK = 1024 * 1024
 R = StoredObject.Result
 PROBLEMS = (R.CHANGED, R.MISSING, R.UNREADABLE)
 RESULT_WORDS = {R.OK: "完好", R.CHANGED: "已变更", R.MISSING: "缺失", R.UNREADABLE: "无法读取", R.PENDING: "未检查"}
-KIND_WORDS = {StoredObject.Kind.MASTER: "原件", StoredObject.Kind.ACCESS: "利用件",
+KIND_WORDS = {StoredObject.Kind.MASTER: "保存版", StoredObject.Kind.ACCESS: "利用版",
               StoredObject.Kind.VOLUME_PDF: "卷PDF"}
 TRANSIENT_CODES = {"SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable",
                    "Throttling", "ThrottlingException", "503", "500", "502", "504"}

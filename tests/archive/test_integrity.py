@@ -140,12 +140,12 @@ def test_a_changed_master_blocks_the_handover_and_says_why(org_demo, users):
     with pytest.raises(ChainError) as refused:
         give(users, volume)
     message = str(refused.value)
-    assert "四性检测未通过" in message and "真实性" in message and "原件内容已变更" in message
+    assert "四性检测未通过" in message and "真实性" in message and "保存版内容已变更" in message
     assert f"{volume.number}-02" in message  # the file's 档号
     assert not HandoverForm.objects.filter(kind="hall_branch").exists()
     assert AuditEvent.objects.filter(action="integrity.dat70_refused").count() == 1
     code, out = run_command("dat70_check", volume.number)
-    assert code == 1 and "原件内容已变更" in out
+    assert code == 1 and "保存版内容已变更" in out
 
 
 def test_missing_metadata_and_a_broken_sequence_block_the_handover(org_demo, users):
@@ -163,3 +163,26 @@ def test_a_sound_volume_passes_the_check_on_demand(org_demo, users):
     code, out = run_command("dat70_check", volume.number)
     assert code == 0 and "四性检测通过" in out
     assert AuditEvent.objects.filter(action="integrity.dat70_check").get().details["passed"] is True
+
+
+def test_the_volume_page_runs_the_checks_and_the_dashboard_shows_fixity_problems(org_demo, users, client):
+    from django.urls import reverse
+
+    volume, records = bound_volume(users, n=2)
+    client.force_login(users("archivist"))
+    page = client.get(reverse("archive_admin:volume", args=[volume.pk])).content.decode()
+    assert 'id="archive-dat70"' in page and "四性检测" in page
+    answer = client.post(reverse("archive_admin:volume_dat70", args=[volume.pk]), follow=True).content.decode()
+    assert "四性检测通过" in answer
+    client.force_login(users("keeper-H11"))  # not theirs to run
+    assert 'id="archive-dat70"' not in client.get(reverse("archive_admin:volume", args=[volume.pk])).content.decode()
+
+    key = records[0].scans.get().master.name
+    Path(customer_files().path(key)).unlink()
+    assert fixity.run().problems
+    client.force_login(users("archivist"))
+    page = client.get(reverse("archive_admin:dashboard")).content.decode()
+    section = page.split('id="archive-integrity"')[1].split("</section>")[0]
+    assert "缺失" in section and key in section and records[0].transaction_no in section
+    home = client.get(reverse("wagtailadmin_home")).content.decode()
+    assert "固定性检查发现问题的存储文件" in home

@@ -107,7 +107,7 @@ def test_fixity_check_names_a_changed_byte_and_a_missing_master_on_s3(org_demo, 
 
     code, out, error = run_check()
     assert code == 1 and "2 个问题" in error
-    assert f"已变更：原件 {changed.master.name}" in out and f"缺失：原件 {missing.master.name}" in out
+    assert f"已变更：保存版 {changed.master.name}" in out and f"缺失：保存版 {missing.master.name}" in out
     assert intact.master.name not in out
     assert "已检查 3 个存储对象：完好 1，已变更 1，缺失 1，无法读取 0" in out
     results = dict(StoredObject.objects.values_list("key", "last_result"))

@@ -9,7 +9,7 @@ from org.cli import acting_user
 
 
 class Command(BaseCommand):
-    help = "导出卷的归档信息包（BagIt）：原件、利用件、卷PDF、每个文件的XML元数据、事件日志、交接单和借阅记录。"
+    help = "导出卷的归档信息包（BagIt）：保存版、利用版、卷PDF、每个文件的XML元数据、事件日志、交接单和借阅记录。"
 
     def add_arguments(self, parser):
         parser.add_argument("number", help="卷号")
@@ -34,4 +34,4 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         self.stdout.write(f"已导出卷 {volume.number} 的归档信息包：{written.path}")
         self.stdout.write(f"共 {written.files} 个文件，{written.bytes} 字节"
-                          + ("" if written.volume_pdf else "（卷内文件没有利用件，未包含卷PDF）"))
+                          + ("" if written.volume_pdf else "（卷内文件没有利用版，未包含卷PDF）"))

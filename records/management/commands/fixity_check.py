@@ -10,7 +10,7 @@ from records import fixity
 
 
 class Command(BaseCommand):
-    help = "固定性检查：重新读取存储的原件、利用件和卷PDF，与入库时记录的 SHA-256 比对；发现问题时退出码为 1。"
+    help = "固定性检查：重新读取存储的保存版、利用版和卷PDF，与入库时记录的 SHA-256 比对；发现问题时退出码为 1。"
 
     def add_arguments(self, parser):
         parser.add_argument("--due", action="store_true", help="只检查本周期轮到的一批（与后台定时任务相同）")
