@@ -20,8 +20,9 @@ At a handover the files are read inside the step's transaction under the volumes
 the event log's chain-head lock: nothing is logged before the check), with the S3 client's timeouts; a
 refusal rolls the step back and is then logged in a transaction of its own (`log_refusal`).
 """
-import io
+import hashlib
 import re
+import tempfile
 from dataclasses import asdict, dataclass
 
 from django.db import transaction
@@ -42,6 +43,7 @@ from .models import VOLUME_SIZE, Volume
 PROPERTIES = {"authenticity": "真实性", "integrity": "完整性", "usability": "可用性", "security": "安全性"}
 ALLOWED_FORMATS = {"pdf", "tiff", "jpeg", "png"}  # DA/T 31 / DA/T 47: the formats intake accepts
 EXTENSIONS = {"pdf": {".pdf"}, "tiff": {".tif", ".tiff"}, "jpeg": {".jpg", ".jpeg"}, "png": {".png"}}
+SPOOL_BYTES = 16 * 1024 * 1024  # a file read for the checks is kept in memory up to this size, on disk beyond
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 VOLUME_NUMBER = re.compile(r"^(?P<hall>[A-Za-z0-9]+)-(?P<year>\d{4})-(?P<cat>QS|ZH|XY)-(?P<seq>\d{3,})$")
 REQUIRED = (("transaction_no", "受理编号"), ("business_date", "业务日期"), ("category", "类别"),
@@ -167,31 +169,39 @@ class Checker:
             self.fail("authenticity", code, f"{what}上次固定性检查结果：{fixity.RESULT_WORDS[stored.last_result]}")
         if not self.read_files:
             return
-        data = self.read(code, what, key)
-        if data is None:
-            return
-        digest, size = fixity.file_digest(io.BytesIO(data))
-        if stored.sha256 and digest != stored.sha256:
-            self.fail("authenticity", code, f"{what}内容已变更（SHA-256 与登记值不符）")
-        if stored.size is not None and size != stored.size:
-            self.fail("integrity", code, f"{what}大小不符：登记 {stored.size} 字节，实为 {size} 字节")
-        if expect_pdf:
-            self.check_pdf(code, what, data)
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as copy:  # a large master goes to disk
+            read = self.read(code, what, key, copy)
+            if read is None:
+                return
+            digest, size = read
+            if stored.sha256 and digest != stored.sha256:
+                self.fail("authenticity", code, f"{what}内容已变更（SHA-256 与登记值不符）")
+            if stored.size is not None and size != stored.size:
+                self.fail("integrity", code, f"{what}大小不符：登记 {stored.size} 字节，实为 {size} 字节")
+            if expect_pdf:
+                copy.seek(0)
+                self.check_pdf(code, what, copy)
 
-    def read(self, code, what, key):
+    def read(self, code, what, key, copy):
+        """(sha256, size) of the stored object, copied into `copy` while it is hashed; None if unreadable."""
         try:
             storage = self.storage or customer_files()
+            digest, size = hashlib.sha256(), 0
             with storage.open(key, "rb") as fh:
-                return fh.read()
+                while chunk := fh.read(fixity.CHUNK):
+                    digest.update(chunk)
+                    copy.write(chunk)
+                    size += len(chunk)
+            return digest.hexdigest(), size
         except Exception as exc:
             kind = fixity._classify(exc)
             self.fail("integrity" if kind is fixity.Missing else "usability", code,
                       f"{what}{'在存储中缺失' if kind is fixity.Missing else '无法读取'}")
             return None
 
-    def check_pdf(self, code, what, data):
+    def check_pdf(self, code, what, fh):
         try:
-            reader = PdfReader(io.BytesIO(data), strict=False)
+            reader = PdfReader(fh, strict=False)
             if reader.is_encrypted:
                 self.fail("usability", code, f"{what}是加密的PDF")
                 return
