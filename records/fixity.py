@@ -107,8 +107,8 @@ def _classify(exc):
 def read_digest(key, storage=None, attempts=None, pause=None):
     """(sha256, size) of the stored object; raises Missing, Transient (after the retries) or another error."""
     storage = storage or customer_files()
-    attempts = attempts or settings.FIXITY_ATTEMPTS
-    pause = settings.FIXITY_RETRY_PAUSE if pause is None else pause
+    attempts = attempts or getattr(settings, "FIXITY_ATTEMPTS", 3)
+    pause = getattr(settings, "FIXITY_RETRY_PAUSE", 2) if pause is None else pause
     for attempt in range(1, attempts + 1):
         try:
             with storage.open(key, "rb") as fh:
@@ -151,7 +151,7 @@ def check(obj, storage=None):
     except Transient as exc:
         result, detail = R.UNREADABLE, f"多次重试后仍无法读取（{exc}）"
     except Exception as exc:  # permissions, a directory in its place, a broken stream...
-        log.warning("fixity: %s unreadable: %s: %s", obj.key, type(exc).__name__, exc)
+        log.warning("fixity: %s unreadable: %s: %s", obj.key, type(exc).__name__, exc, exc_info=True)
         result, detail = R.UNREADABLE, f"无法读取（{type(exc).__name__}）"
     else:
         if not obj.sha256:  # stored before hashes were recorded: this read is its baseline
@@ -179,8 +179,8 @@ def due(now=None, cycle_days=None, run_seconds=None):
     """The objects this run re-reads: the oldest-checked slice sized so that the whole set is read once per
     cycle, plus every object whose last check is older than the cycle (never checked ones first)."""
     now = now or timezone.now()
-    cycle = timedelta(days=cycle_days or settings.FIXITY_CYCLE_DAYS).total_seconds()
-    run = run_seconds or settings.FIXITY_RUN_SECONDS
+    cycle = timedelta(days=cycle_days or getattr(settings, "FIXITY_CYCLE_DAYS", 30)).total_seconds()
+    run = run_seconds or getattr(settings, "FIXITY_RUN_SECONDS", 3600)
     total = StoredObject.objects.count()
     if not total:
         return []

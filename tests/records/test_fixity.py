@@ -140,7 +140,7 @@ def test_a_transient_fault_is_tried_again(org_demo, users, settings, monkeypatch
     report = fixity.run(storage=storage)
     assert report.ok and len(calls) == 3
     calls.clear()
-    monkeypatch.setattr(settings, "FIXITY_ATTEMPTS", 2)
+    settings.FIXITY_ATTEMPTS = 2
     report = fixity.run(storage=storage)
     assert [p.result for p in report.problems] == ["unreadable"] and "重试" in report.problems[0].detail
 
@@ -212,14 +212,34 @@ def test_an_access_copy_stored_before_hashes_gets_its_baseline(db, make_record):
 
 
 def test_capture_metadata_from_a_tiff_with_and_without_dpi(org_demo, users):
-    tags = {271: "Fujitsu", 272: "fi-7160", 305: "PaperStream 2.1", 306: "2026:11:02 10:31:00", 315: "王五"}
+    tags = {271: "Fujitsu", 272: "fi-7160", 305: "PaperStream 2.1", 306: "2026:11:02 10:31:00", 315: "op-0231 Wang Wu"}
     page = ingest(users, tiff(1, tags=tags), "with.tif").scans.get().capture[0]
     assert page["dpi"] == [300, 300] and page["colour_mode"] == "L" and page["compression"] == "tiff_lzw"
     assert page["device"] == "Fujitsu fi-7160" and page["software"] == "PaperStream 2.1"
-    assert page["captured_at"] == "2026-11-02T10:31:00" and page["operator"] == "王五"
+    assert page["captured_at"] == "2026-11-02T10:31:00" and page["operator"] == "op-0231 Wang Wu"
     assert page["unknown"] == ["batch"]
 
     page = ingest(users, tiff(2, dpi=None), "without.tif").scans.get().capture[0]
     assert page["dpi"] is None and "dpi" in page["unknown"]  # not made up as 300 or 72
     assert {"device", "software", "captured_at", "operator", "batch"} <= set(page["unknown"])
     assert page["colour_mode"] == "L"
+
+
+def test_capture_metadata_from_jpeg_exif_and_a_png_without_tags(tmp_path):
+    from records import capture
+
+    image = Image.new("RGB", (64, 48), "white")
+    exif = Image.Exif()
+    exif[271], exif[272], exif[305], exif[306] = "Canon", "Canon DR-C225", "CaptureOnTouch 4.2", "2026:11:03 09:00:05"
+    jpeg = tmp_path / "a.jpg"
+    image.save(jpeg, "JPEG", exif=exif, dpi=(200, 200))
+    page = capture.read(jpeg, "jpeg", 1, batch="批次-7")[0]
+    assert (page["dpi"], page["colour_mode"], page["compression"]) == ([200, 200], "RGB", "jpeg")
+    assert (page["device"], page["software"], page["captured_at"]) == ("Canon DR-C225", "CaptureOnTouch 4.2",
+                                                                      "2026-11-03T09:00:05")
+    assert page["batch"] == "批次-7" and page["unknown"] == ["operator"]
+    png = tmp_path / "b.png"
+    Image.new("1", (32, 32)).save(png, "PNG")
+    page = capture.read(png, "png", 1)[0]
+    assert page["dpi"] is None and page["colour_mode"] == "1"
+    assert set(page["unknown"]) == {"dpi", "device", "software", "captured_at", "operator", "batch"}
