@@ -40,7 +40,7 @@ from org.auditlog import GENESIS, row_hash
 from org.auditlog_models import AuditEvent
 from records import fixity
 from records.models import Record, StoredObject
-from records.storage import _with_random_folder, customer_files
+from records.storage import customer_files, volume_pdf_name
 
 from . import dat70, events, printing
 from .base import ChainError
@@ -96,7 +96,7 @@ def volume_pdf_object(volume):
         fh.seek(0)
         digest, size = fixity.file_digest(fh)
         fh.seek(0)
-        key = customer_files().save(_with_random_folder("volumes", f"{_safe(volume.number)}.pdf"), File(fh))
+        key = customer_files().save(volume_pdf_name(_safe(volume.number)), File(fh))
     with transaction.atomic():
         fixity.register(key, KIND.VOLUME_PDF, digest, size, volume_number=volume.number)
     return StoredObject.objects.get(key=key)
@@ -116,7 +116,7 @@ class Written:
     files: int = 0
     bytes: int = 0
     volume_pdf: bool = False
-    problems: list = field(default_factory=list)
+    loans_note: str = ""
 
 
 class Exporter:
@@ -386,7 +386,7 @@ def export(volume, to, actor=None, actor_name="", reveal_ids=False):
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    written = Written(final, files=count, bytes=total, volume_pdf=exporter.volume_pdf)
+    written = Written(final, files=count, bytes=total, volume_pdf=exporter.volume_pdf, loans_note=exporter.loans_note)
     with transaction.atomic():
         auditlog.record(events.PACKAGE_EXPORT, actor=actor, actor_name=None if actor else actor_name, obj=volume,
                         details={"package": final.name, "files": count, "bytes": total,

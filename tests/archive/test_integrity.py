@@ -76,7 +76,7 @@ def test_a_sound_volume_is_handed_over_and_its_bag_validates_and_round_trips(org
     assert form.status == HandoverForm.Status.GIVEN
 
     code, out = run_command("export_volume", volume.number, "--to", str(tmp_path), "--as", "archivist")
-    assert code == 0 and "已导出卷" in out
+    assert code == 0 and "已导出卷" in out and "借阅记录" in out
     path = tmp_path / volume.number
     package = bagit.Bag(str(path))
     assert package.is_valid() and package.info["Payload-Oxum"].endswith(".%d" % sum(
@@ -186,3 +186,13 @@ def test_the_volume_page_runs_the_checks_and_the_dashboard_shows_fixity_problems
     assert "缺失" in section and key in section and records[0].transaction_no in section
     home = client.get(reverse("wagtailadmin_home")).content.decode()
     assert "固定性检查发现问题的存储文件" in home
+
+
+def test_a_changed_stored_file_is_not_exported(org_demo, users, tmp_path):
+    volume, records = bound_volume(users, n=2)
+    target = Path(customer_files().path(records[0].access_copy.name))
+    target.write_bytes(target.read_bytes() + b"%")
+    code, out = run_command("export_volume", volume.number, "--to", str(tmp_path))
+    assert code == 1 and "未导出" in out and "access.pdf" in out
+    assert list(tmp_path.iterdir()) == []  # nothing half-written is left
+    assert not AuditEvent.objects.filter(action="archive.package_export").exists()
