@@ -243,3 +243,21 @@ def test_capture_metadata_from_jpeg_exif_and_a_png_without_tags(tmp_path):
     page = capture.read(png, "png", 1)[0]
     assert page["dpi"] is None and page["colour_mode"] == "1"
     assert set(page["unknown"]) == {"dpi", "device", "software", "captured_at", "operator", "batch"}
+
+
+def test_the_worker_job_enqueues_a_slice_task_that_checks_the_due_objects(org_demo, users, monkeypatch):
+    from config import periodic
+    from records import tasks
+    from records.management.commands import run_worker
+
+    ingest(users, tiff(), "a.tif")
+    monkeypatch.setattr(periodic, "JOBS", {})
+    monkeypatch.setattr(periodic, "release_connections", lambda: None)  # keep the test's connection
+    run_worker.Command()._start_jobs({"stale_minutes": None, "batch": True})
+    assert "records.fixity_slice" in periodic.JOBS
+    from django_tasks_db.models import DBTaskResult
+
+    assert DBTaskResult.objects.filter(task_path="records.tasks.fixity_slice").count() == 1
+    answer = tasks.fixity_slice.call()
+    assert answer["checked"] == 1 and answer["ok"] is True
+    assert StoredObject.objects.get().last_result == "ok"
