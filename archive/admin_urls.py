@@ -1,8 +1,8 @@
 """Admin URLs of the chain (mounted under /admin/archive/ by wagtail_hooks)."""
 from django.urls import path
 
+from . import integrity_views, views
 from . import retention_views as rv
-from . import views
 
 app_name = "archive_admin"
 
@@ -35,6 +35,7 @@ urlpatterns = [
     path("volumes/<int:pk>/pdf/", views.volume_pdf, name="volume_pdf"),
     path("volumes/<int:pk>/cover.pdf", views.cover_pdf, name="cover_pdf"),
     path("volumes/<int:pk>/level2.pdf", views.level2_pdf, name="level2_pdf"),
+    path("volumes/<int:pk>/dat70/", integrity_views.volume_dat70, name="volume_dat70"),
     path("level2/<int:pk>/finding/", views.level2_finding, name="level2_finding"),
     path("level2/<int:pk>/finish/", views.level2_finish, name="level2_finish"),
     path("branch/", views.BranchView.as_view(), name="branch"),

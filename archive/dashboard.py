@@ -95,3 +95,14 @@ def audit_days(user):
     """Halls and days with files waiting for the level-1 auditor."""
     qs = access.visible(user, Record.objects.filter(status__in=[S.SORTED, S.L1_ERROR, S.L1_PASSED]), "audit.level1")
     return list(qs.values("hall", "hall__code", "business_date").annotate(n=Count("pk")).order_by("business_date", "hall__code"))
+
+
+def integrity_problems(user):
+    """Stored objects whose last fixity check found them missing, changed or unreadable (records/fixity.py),
+    for those who may see them: {"total": n, "rows": [...]}; None for everyone else."""
+    if not access.may(user, "integrity.view"):
+        return None
+    from records import fixity
+
+    qs = access.visible(user, fixity.problems(), "integrity.view")
+    return {"total": qs.count(), "rows": list(qs.select_related("record").order_by("-last_checked")[:50])}

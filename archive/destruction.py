@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from org import access, states
-from records.models import Record, ReportRow
+from records.models import Record, ReportRow, StoredObject
 from records.storage import customer_files, piece_name
 from search import outbox
 
@@ -251,6 +251,7 @@ class Execute(_OnList):
             item.save(update_fields=["content_sha256", "outcome"])
             record.scans.all().delete()
             record.pages.all().delete()
+            record.stored_objects.all().delete()  # their objects are deleted below: no longer fixity-checked
             record.customer_name = record.service_number = record.id_number = record.ocr_error = ""
             record.fields, record.access_copy = {}, ""
             set_destroyed(record, self.actor, self.request, list=self.lst.number, content_sha256=item.content_sha256)
@@ -262,6 +263,11 @@ class Execute(_OnList):
                                                                                            flat=True)))
         whole = [v for v in volumes if not Record.objects.filter(volume_item__volume__number=v)
                  .exclude(status=Record.Status.DESTROYED).exists()]
+        # an exported volume PDF (archive/bag.py) holds copies of the destroyed files' pages: it goes too
+        volume_pdfs = list(StoredObject.objects.filter(kind=StoredObject.Kind.VOLUME_PDF, volume_number__in=volumes)
+                           .values_list("key", flat=True))
+        StoredObject.objects.filter(key__in=volume_pdfs).delete()
+        pending += volume_pdfs
         first, second = self.witnesses
         states.move(self.lst, "execute", self.actor, request=self.request, destroyed_by=self.actor,
                     destroyed_at=timezone.now(), witness1=first, witness2=second, paper_volumes=whole,

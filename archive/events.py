@@ -37,3 +37,7 @@ RETENTION_DELETION_REQUEST = "retention.deletion_request"
 RETENTION_RESTRICTED_OPEN = "retention.restricted_open"
 RETENTION_RESTRICTED_DOWNLOAD = "retention.restricted_download"
 RETENTION_RULE = "retention.rule"
+# integrity (issue 17): DA/T 70 checks (archive/dat70.py) and archival packages (archive/bag.py)
+DAT70_CHECK = "integrity.dat70_check"  # run on demand
+DAT70_REFUSED = "integrity.dat70_refused"  # a handover refused because a volume failed
+PACKAGE_EXPORT = "archive.package_export"

@@ -10,7 +10,7 @@ from org import states
 from org.models import Hall
 from records.models import Category, Record
 
-from . import events, signatures
+from . import dat70, events, signatures
 from .base import ChainError, Transition
 from .models import HandoverForm, Level1Audit, Volume
 
@@ -88,6 +88,13 @@ class Give(Transition):
         form = HandoverForm.objects.create(kind=self.kind, giver=self.actor, **fields)
         return form
 
+    def run(self):
+        try:
+            return super().run()
+        except dat70.Refused as refused:  # rolled back; the refusal itself is logged
+            dat70.log_refusal(self.actor, refused, self.action, self.request)
+            raise
+
     def finish(self, form):
         signatures.sign(self.actor, form, "giver", self.request)
         self.log(events.HANDOVER_GIVE, form, kind=self.kind, figures=form.figures, replaces=form.replaces_id)
@@ -155,6 +162,7 @@ class GiveHallBranch(Give):
                                  % {"v": volume, "s": volume.get_status_display()})
             if volume.forms.filter(status=F.GIVEN).exists():
                 raise ChainError(_("Volume %(v)s is already on a form waiting for signature.") % {"v": volume})
+        dat70.require_passed(self.volumes)  # DA/T 70: a volume that fails does not leave the hall
 
     def execute(self):
         hall = self.volumes[0].hall
@@ -194,6 +202,7 @@ class GiveBranchMarketing(Give):
         self.volumes = list(month.order_by("hall__code", "category", "seq"))
         if not self.volumes:
             raise ChainError(_("The branch has no volumes of this month to hand over."))
+        dat70.require_passed(self.volumes)  # DA/T 70: nor the branch
 
     def execute(self):
         by_hall = {}

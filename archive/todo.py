@@ -274,6 +274,16 @@ def witness_lists(user):
     return lists.filter(mine).order_by("drawn_at", "pk"), _list_url
 
 
+# --- integrity (records/fixity.py): stored objects found missing, changed or unreadable -------------------
+
+@kind("fixity_problems", _("Stored files with fixity problems"), "integrity.view")
+def fixity_problems(user):
+    from records import fixity
+
+    return (access.visible(user, fixity.problems(), "integrity.view").order_by("last_checked", "pk"),
+            reverse("archive_admin:dashboard") + "#archive-integrity")
+
+
 # --- the handbook's approval workflow (Wagtail's tasks: the office, the general manager, department heads) -
 
 @kind("handbook_reviews", _("Procedures to review or approve"), "handbook.review")

@@ -152,6 +152,7 @@ class DashboardView(Screen):
             open_errors=dashboard.open_errors(user), may_correct=access.may(user, "error.correct"),
             forms=access.visible(user, HandoverForm.objects.all(), "archive.view").select_related("hall", "branch")[:50]
             if access.may(user, "archive.view") else [],
+            integrity=dashboard.integrity_problems(user),
             **kwargs)
 
 
@@ -345,6 +346,7 @@ class VolumeView(Screen):
             sample_progress=_sample_progress(audit.sample, audit.findings) if audit else None,
             may_audit=access.can(self.request.user, "audit.level2", volume),
             may_return=access.can(self.request.user, "volume.return_to_level1", volume),
+            may_check=access.can(self.request.user, "integrity.check", volume),
             forms=volume.forms.all(), **kwargs)
 
 

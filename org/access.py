@@ -55,6 +55,11 @@ ACTIONS = {
     "audit.level2": {R.BRANCH_AUDITOR},
     "marketing.check": {R.MARKETING},
     "dashboard.view": {R.L1_AUDITOR, R.KEEPER, R.BRANCH_AUDITOR, R.MARKETING, R.ARCHIVIST},
+    # integrity (issue 17): fixity problems and DA/T 70 checks (records/fixity.py, archive/dat70.py), archival
+    # packages of volumes (archive/bag.py)
+    "integrity.view": {R.ARCHIVIST, R.SYSADMIN},
+    "integrity.check": {R.ARCHIVIST},
+    "archive.export": {R.ARCHIVIST},
     # retention, holds and destruction (archive/retention.py, holds.py, destruction.py): lists are city-wide,
     # so only whole-city grants reach them; auditors see but cannot act
     "retention.view": {R.ARCHIVIST, R.AUDITOR, R.GM, R.DEPTHEAD, R.OFFICE, R.MARKETING},

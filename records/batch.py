@@ -19,6 +19,7 @@ from . import intake
 from .separator import split_into_files
 
 SCAN_DPI = 100  # enough to read the separator's 7 cm QR code
+CAPTURE_TAGS = (271, 272, 305, 306, 315)  # Make, Model, Software, DateTime, Artist
 
 
 @dataclass
@@ -64,9 +65,13 @@ def _part_tiff(path, pages):
             source.seek(index)
             frames.append(source.copy())
         compression = source.info.get("compression", "tiff_lzw")
+        # the scanner's own tags go along (DA/T 31 capture metadata, records/capture.py); a resolution the
+        # scan did not state is not made up
+        tags = {tag: source.tag_v2[tag] for tag in CAPTURE_TAGS if tag in source.tag_v2}
     buffer = io.BytesIO()
+    dpi = frames[0].info.get("dpi")
     frames[0].save(buffer, "TIFF", save_all=True, append_images=frames[1:], compression=compression,
-                   dpi=frames[0].info.get("dpi", (300, 300)))
+                   tiffinfo=tags, **({"dpi": dpi} if dpi else {}))
     return buffer.getvalue()
 
 
@@ -91,7 +96,8 @@ def ingest_batch(actor, *, hall, clerk, fileobj, name, channel, category="", req
                 result.refused.append((part, _("%(name)s: the file is damaged and cannot be split; scan it again")
                                        % {"name": part}, None))
                 continue
-            _ingest_part(actor, hall, clerk, io.BytesIO(data), part, channel, category, request, result)
+            _ingest_part(actor, hall, clerk, io.BytesIO(data), part, channel, category, request, result,
+                         batch=f"{staged.name}（{staged.sha256[:12]}）")
         return result
     finally:
         staged.discard()
@@ -116,10 +122,10 @@ def _single(actor, hall, clerk, staged, channel, category, request):
     return result
 
 
-def _ingest_part(actor, hall, clerk, fileobj, name, channel, category, request, result):
+def _ingest_part(actor, hall, clerk, fileobj, name, channel, category, request, result, batch=None):
     try:
         result.records.append(intake.ingest(actor, hall=hall, clerk=clerk, fileobj=fileobj, name=name,
-                                            channel=channel, category=category, request=request))
+                                            channel=channel, category=category, request=request, batch=batch))
     except intake.IntakeError as error:
         result.refused.append((name, error.message, error.existing))
 

@@ -34,3 +34,5 @@ BUSINESS_TYPE_CHANGE = "rules.business_type_change"
 TRANSACTION_FORMAT_CREATE = "rules.transaction_format_create"
 TRANSACTION_FORMAT_CHANGE = "rules.transaction_format_change"
 FIELD_READING_CHANGE = "rules.field_reading_change"
+# integrity (records/fixity.py): a fixity check that found missing, changed or unreadable stored objects
+FIXITY_PROBLEMS = "integrity.fixity_problems"

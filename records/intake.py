@@ -33,8 +33,8 @@ from org import access
 from org.models import Hall, User
 from org.roles import Role
 
-from . import pdfcheck, transitions
-from .models import Scan
+from . import capture, fixity, pdfcheck, transitions
+from .models import Scan, StoredObject
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ class Staged:
     sha256: str
     kind: str = ""
     page_count: int = 0
+    capture: list = None  # DA/T 31 capture metadata per page (records/capture.py)
 
     def discard(self):
         self.path.unlink(missing_ok=True)
@@ -219,6 +220,7 @@ def inspect(staged):
                              "real": TYPE_NAMES.get(kind, _("not a scan"))})
     staged.kind = kind
     staged.page_count = _check_pdf(staged) if kind == "pdf" else _check_image(staged)
+    staged.capture = capture.read(staged.path, kind, staged.page_count)
     return staged
 
 
@@ -241,7 +243,8 @@ def _master_name(hall, staged):
     return f"{hall.code}/{now:%Y/%m}/{staged.sha256}.{ext}"
 
 
-def ingest(actor, *, hall, clerk, fileobj, name, channel, category="", business_date=None, request=None):
+def ingest(actor, *, hall, clerk, fileobj, name, channel, category="", business_date=None, request=None,
+           batch=None):
     """Create one record from one file. Returns the record; raises IntakeError (nothing stored) on bad
     input, including a duplicate (IntakeError.existing is then the record that has this file)."""
     if not access.can(actor, "record.create", hall):
@@ -250,6 +253,10 @@ def ingest(actor, *, hall, clerk, fileobj, name, channel, category="", business_
     staged = stage(fileobj, name)
     try:
         inspect(staged)
+        if batch:  # the one capture value not read from the file: the batch scan it was split from
+            for page in staged.capture:
+                page["batch"] = batch
+                page["unknown"] = [n for n in page["unknown"] if n != "batch"]
         existing = duplicate_of(staged.sha256)
         if existing:
             raise IntakeError(_("%(name)s was already received as customer file #%(id)d")
@@ -279,7 +286,9 @@ def _create(actor, hall, clerk, staged, channel, category, business_date, reques
                                                  "size": staged.size, "kind": staged.kind})
             Scan.objects.create(record=record, original_name=staged.name[:255], kind=staged.kind,
                                 size=staged.size, sha256=staged.sha256, page_count=staged.page_count,
-                                master=master)
+                                master=master, capture=staged.capture or [])
+            # the hash computed while the file was staged is the fixity value of the stored master
+            fixity.register(master, StoredObject.Kind.MASTER, staged.sha256, staged.size, record=record)
             transitions.queue_ocr(actor, record, request=request)
         return record
     except BaseException as exc:

@@ -242,6 +242,10 @@ class Scan(models.Model):
     size = models.BigIntegerField(_("Size (bytes)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
     page_count = models.PositiveIntegerField(_("Pages"))
+    # DA/T 31 capture metadata, one dict per page as read from the file at intake (records/capture.py):
+    # dpi, colour mode, compression, device, software, time, operator, batch; what the file does not say is
+    # None and named in the page's "unknown" list, never guessed
+    capture = models.JSONField(_("Capture metadata"), default=list, blank=True)
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
     scope_hall_path = "record__hall"
@@ -252,6 +256,48 @@ class Scan(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class StoredObject(models.Model):
+    """One object in the customer-file storage with the SHA-256 and size recorded when it was stored, and
+    the result of its last fixity check (records/fixity.py): masters, access copies and volume PDFs."""
+    wagtail_reference_index_ignore = True  # holds no references to Wagtail content
+
+    class Kind(models.TextChoices):
+        MASTER = "master", _("Preservation master")
+        ACCESS = "access", _("Access copy")
+        VOLUME_PDF = "volume_pdf", _("Volume PDF")
+
+    class Result(models.TextChoices):
+        PENDING = "", _("Not checked yet")
+        OK = "ok", _("Intact")
+        CHANGED = "changed", _("Changed")
+        MISSING = "missing", _("Missing")
+        UNREADABLE = "unreadable", _("Unreadable")
+
+    key = models.CharField(_("Storage key"), max_length=255, unique=True)
+    kind = models.CharField(_("Kind"), max_length=12, choices=Kind.choices)
+    record = models.ForeignKey(Record, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="stored_objects", verbose_name=_("Customer file"))
+    volume_number = models.CharField(_("Volume number"), max_length=60, blank=True, db_index=True)
+    size = models.BigIntegerField(_("Size (bytes)"), null=True, blank=True)
+    # "" only for an object stored before hashes were recorded: its first check records the baseline
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    recorded_at = models.DateTimeField(_("Recorded at"), default=timezone.now)
+    last_checked = models.DateTimeField(_("Last checked"), null=True, blank=True, db_index=True)
+    last_result = models.CharField(_("Last result"), max_length=12, choices=Result.choices, blank=True,
+                                   db_index=True)
+    last_error = models.CharField(_("Problem"), max_length=300, blank=True)
+
+    scope_hall_path = "record__hall"
+
+    class Meta:
+        verbose_name = _("Stored object")
+        verbose_name_plural = _("Stored objects")
+        ordering = ["key"]
+
+    def __str__(self):
+        return self.key
 
 
 class Page(models.Model):

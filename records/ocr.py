@@ -30,14 +30,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import reset_queries
+from django.db import reset_queries, transaction
 from django.utils import timezone
 from PIL import Image
 from pypdf import PdfReader, PdfWriter, Transformation
 
-from . import engine, fieldread, keyfields, lease, pagecheck, pageprep, pdfjoin, storage, suggest, transitions
+from . import engine, fieldread, fixity, keyfields, lease, pagecheck, pageprep, pdfjoin, storage, suggest, transitions
 from .intake import tmp_dir
-from .models import Page, Record
+from .models import Page, Record, StoredObject
 
 LANG = "chi_sim+eng"
 RASTER_DPI = 300
@@ -269,6 +269,8 @@ def _assemble(record, numbers, workdir):
             joiner.add_page(page, ctm=_straightening(page, skew) if skew else None)
     with open(out, "rb") as fh:  # page count read back from the file itself, lazily
         count = len(PdfReader(fh).pages)
+    with open(out, "rb") as fh:  # its fixity value, registered when the row points at it (run)
+        record._access_fixity = fixity.file_digest(fh)
     with open(out, "rb") as fh:  # the copy it replaces is removed once the row points at this one (_run)
         record.access_copy.save(f"{record.hall.code}/{record.pk}.pdf", File(fh), save=False)
     return count
@@ -364,10 +366,16 @@ def _run(record, progress, held=None):
         held.check()
     flagged = transitions.apply_fields(record, extracted)
     record.page_count = page_count
-    record.save(update_fields=["fields", "page_count", "access_copy", "transaction_no", "service_number",
-                               "id_number", "id_number_hash", "business_date", "category", "business_type", "customer_name"])
+    with transaction.atomic():  # the row points at the new copy and its fixity value is recorded together
+        record.save(update_fields=["fields", "page_count", "access_copy", "transaction_no", "service_number",
+                                   "id_number", "id_number_hash", "business_date", "category", "business_type",
+                                   "customer_name"])
+        if getattr(record, "_access_fixity", None):
+            digest, size = record._access_fixity
+            fixity.register(record.access_copy.name, StoredObject.Kind.ACCESS, digest, size, record=record)
     if replaced and replaced != record.access_copy.name:  # a crash before this leaves an orphan (records/orphans.py)
         record.access_copy.storage.delete(replaced)
+        fixity.forget([replaced])
     rejected = [(n, p) for n, p in record.pages.order_by("number").values_list("number", "problems") if p]
     if rejected:  # the pages read are kept (text, access copy); the record says which pages to rescan
         reason = rescan_reason(rejected, page_count)

@@ -60,6 +60,12 @@ def access_copy_name(instance, filename):
     return _with_random_folder("access", filename)
 
 
+def volume_pdf_name(number):
+    """volumes/<random>/<volume number>.pdf: a volume's PDF as exported (archive/bag.py). Not one of FOLDERS:
+    no file field refers to it (its StoredObject row does), so the orphan sweep must never list it."""
+    return _with_random_folder("volumes", f"{number}.pdf")
+
+
 def piece_name(record_pk, number):
     """pieces/<record id>-<keyed hash>/<page>.pdf: the same for a resumed worker, unguessable without the key."""
     key = salted_hmac("records.storage.piece", str(record_pk)).hexdigest()[:32]

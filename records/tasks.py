@@ -15,3 +15,16 @@ def import_report_job(job_id):
     from . import reportjobs
 
     return reportjobs.run(job_id)
+
+
+@task()
+def fixity_slice():
+    """One slice of the fixity cycle (records/fixity.py); the worker's periodic job enqueues it every
+    FIXITY_RUN_SECONDS, so the long reads run as a task and never hold up the other periodic jobs."""
+    from . import fixity
+
+    return fixity.run_due().as_dict()
+
+
+def enqueue_fixity_slice():
+    fixity_slice.enqueue()

@@ -1,5 +1,6 @@
 """Helpers for the archive tests: files of a day, pushed through the real chain steps."""
 import datetime
+import hashlib
 import io
 
 from django.core.files.base import ContentFile
@@ -7,8 +8,8 @@ from reportlab.pdfgen import canvas
 
 from archive import dailyclose, handover, level1
 from org.models import Hall
-from records import reconcile
-from records.models import Record
+from records import fixity, reconcile
+from records.models import Record, StoredObject
 
 PASSWORD = "demo-pass-2026"
 
@@ -28,8 +29,11 @@ def make_day(make_record, hall_code, day, categories, with_copy=False):
     for i, category in enumerate(categories):
         record = make_record(hall_code, business_date=day, category=category, status=Record.Status.OCR_DONE,
                              transaction_no=f"{hall_code}{day:%Y%m%d}{i:04d}")
-        if with_copy:
-            record.access_copy.save(f"{record.transaction_no}.pdf", ContentFile(small_pdf(record.transaction_no)))
+        if with_copy:  # as OCR stores it: with its fixity value (records/fixity.py)
+            data = small_pdf(record.transaction_no)
+            record.access_copy.save(f"{record.transaction_no}.pdf", ContentFile(data))
+            fixity.register(record.access_copy.name, StoredObject.Kind.ACCESS, hashlib.sha256(data).hexdigest(),
+                            len(data), record=record)
         made.append(record)
     return made
 

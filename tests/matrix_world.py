@@ -15,10 +15,13 @@ from archive import errors, handover, level2, monthly
 from archive.binding import Bind, CloseMonth
 from archive.models import HandoverForm, Level1Audit, Volume
 from org import demo
+from org import auditlog
 from org.models import AuditEvent, Branch, Department, Hall, RoleAssignment, User
 from org.roles import Role, ScopeKind
 from records import reconcile
-from records.models import Record, Scan
+from records import events as record_events
+from records import fixity
+from records.models import Record, Scan, StoredObject
 from tests.archive_helpers import PASSWORD, day, make_day, report_csv, small_pdf, to_keeper
 
 IN, OUT = "in", "out"
@@ -60,9 +63,13 @@ def _chain(users, scope):
     files = make_day(_make_record, hall_code, day(2), ["agreement", "agreement"], with_copy=True)
     for n, record in enumerate(files):
         data = small_pdf(f"{hall_code} master {n}")
-        Scan.objects.create(record=record, master=ContentFile(data, name=f"{record.transaction_no}.pdf"),
-                            original_name=f"{record.transaction_no}.pdf", kind="pdf", size=len(data),
-                            sha256=hashlib.sha256(data).hexdigest(), page_count=1)
+        scan = Scan.objects.create(record=record, master=ContentFile(data, name=f"{record.transaction_no}.pdf"),
+                                   original_name=f"{record.transaction_no}.pdf", kind="pdf", size=len(data),
+                                   sha256=hashlib.sha256(data).hexdigest(), page_count=1)
+        # as the intake stores a master: its fixity value and its receipt in the event log (DA/T 70 checks)
+        fixity.register(scan.master.name, StoredObject.Kind.MASTER, scan.sha256, scan.size, record=record)
+        auditlog.record(record_events.RECORD_RECEIVE, obj=record, actor_name="matrix",
+                        details={"file": scan.original_name, "sha256": scan.sha256, "size": scan.size, "kind": "pdf"})
     report = reconcile.import_report(users("admin"), report_csv(files), f"boss-{hall_code}.csv")
     clerk_hall = to_keeper(users, hall_code, day(2))
     entry = errors.register(l1, files[0], "缺客户签名", "l1")

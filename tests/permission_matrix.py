@@ -313,6 +313,8 @@ OWN_RULES = [
          post=lambda w, s: {"reason": "退回"}),
     Rule("archive_admin:level2_start", "audit.level2", obj="volume", get="post", post=lambda w, s: {}),
     Rule("archive_admin:volume_pdf", "archive.view", obj="volume", logged=True),
+    # the DA/T 70 checks of a volume on demand (archive/integrity_views.py): logged, changes nothing else
+    Rule("archive_admin:volume_dat70", "integrity.check", obj="volume", get="post", post=lambda w, s: {}),
     Rule("archive_admin:cover_pdf", "archive.view", obj="volume"),
     Rule("archive_admin:level2_pdf", "archive.view", obj="volume"),
     Rule("archive_admin:level2_finding", "audit.level2", obj="level2", get="post",

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from botocore.config import Config
 
 from config import env
 from config.env import ConfigError
@@ -196,6 +197,12 @@ if S3_BUCKET:
         "default_acl": None,
         "querystring_auth": True,
         "file_overwrite": False,
+        # a hung S3 server costs a request at most these seconds (the fixity check, records/fixity.py, and
+        # every upload and download); transient faults are retried by botocore's standard mode
+        "client_config": Config(s3={"addressing_style": env.get("AWS_S3_ADDRESSING_STYLE", "path")},
+                                signature_version="s3v4", connect_timeout=env.get_int("S3_CONNECT_TIMEOUT", 10),
+                                read_timeout=env.get_int("S3_READ_TIMEOUT", 60),
+                                retries={"max_attempts": env.get_int("S3_MAX_ATTEMPTS", 3), "mode": "standard"}),
     }
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": DEFAULT_FILE_STORAGE_OPTIONS}
 else:
@@ -282,8 +289,15 @@ RECORDS_ORPHAN_GRACE_SECONDS = env.get_int("RECORDS_ORPHAN_GRACE_SECONDS", 2 * 3
 RECORDS_ORPHAN_SWEEP_SECONDS = env.get_int("RECORDS_ORPHAN_SWEEP_SECONDS", 3600)
 if RECORDS_ORPHAN_GRACE_SECONDS < 3600:
     raise ConfigError("RECORDS_ORPHAN_GRACE_SECONDS", "must be at least 3600 (an upload in progress is never swept)")
+# Fixity (records/fixity.py): every stored master, access copy and volume PDF is re-read once per
+# FIXITY_CYCLE_DAYS; the worker checks a slice every FIXITY_RUN_SECONDS (the oldest-checked objects). A
+# transient S3 fault is tried FIXITY_ATTEMPTS times, pausing FIXITY_RETRY_PAUSE seconds, then twice that...
+FIXITY_CYCLE_DAYS = env.get_int("FIXITY_CYCLE_DAYS", 30)
+FIXITY_RUN_SECONDS = env.get_int("FIXITY_RUN_SECONDS", 3600)
+FIXITY_ATTEMPTS = env.get_int("FIXITY_ATTEMPTS", 3)
+FIXITY_RETRY_PAUSE = 2
 for _name in ("OCR_LEASE_SECONDS", "OCR_RETRY_MAX_SECONDS", "REPORT_IMPORT_MAX_ATTEMPTS",
-              "RECORDS_ORPHAN_SWEEP_SECONDS"):
+              "RECORDS_ORPHAN_SWEEP_SECONDS", "FIXITY_CYCLE_DAYS", "FIXITY_RUN_SECONDS", "FIXITY_ATTEMPTS"):
     if globals()[_name] < 1:
         raise ConfigError(_name, "must be at least 1")
 

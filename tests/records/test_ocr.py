@@ -1,5 +1,6 @@
 """OCR on real Tesseract (chi_sim+eng) with generated 300 dpi scans: key fields, page checks, the
 searchable access copy, failures that say why, and a worker killed in the middle that resumes."""
+import hashlib
 import io
 import math
 import os
@@ -15,7 +16,7 @@ from pypdf import PdfReader
 
 from org.models import AuditEvent, Hall
 from records import intake, ocr, transitions
-from records.models import Page, Record
+from records.models import Page, Record, StoredObject
 from records.storage import customer_files
 from tests.scans import form_lines, form_page, save_pdf, text_page
 
@@ -77,6 +78,10 @@ def test_access_copy_is_a_searchable_pdf_and_master_untouched(org_demo, users, t
         assert fh.read() == pdf.read_bytes()
     assert list(record.pages.values_list("number", flat=True)) == [1, 2]
     assert not customer_files().exists(ocr._piece_name(record, 1))
+    # the access copy's fixity value is recorded with the row that points at it (records/fixity.py)
+    stored = StoredObject.objects.get(kind="access", record=record)
+    with record.access_copy.open("rb") as fh:
+        assert (stored.key, stored.sha256) == (record.access_copy.name, hashlib.sha256(fh.read()).hexdigest())
 
 
 def test_flagged_field_is_kept_and_named(org_demo, users):

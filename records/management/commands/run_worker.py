@@ -24,7 +24,7 @@ from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEU
 from django_tasks_db.management.commands.db_worker import Worker
 
 from config import periodic
-from records import lease, orphans, reportlease
+from records import lease, orphans, reportlease, tasks
 
 log = logging.getLogger("records.worker")
 UNRECOVERABLE = 75  # EX_TEMPFAIL: the orchestrator should start the worker again
@@ -113,6 +113,7 @@ class Command(BaseCommand):
         periodic.register("records.reclaim_report_imports", max(1.0, lease.lease_seconds() / 3),
                           reportlease.reclaim_expired)
         periodic.register("records.sweep_orphans", settings.RECORDS_ORPHAN_SWEEP_SECONDS, orphans.sweep)
+        periodic.register("records.fixity_slice", settings.FIXITY_RUN_SECONDS, tasks.enqueue_fixity_slice)
         if options["batch"]:
             periodic.run_once()
         else:
