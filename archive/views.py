@@ -25,7 +25,7 @@ from org.models import Branch, Hall
 from records.intake import tmp_dir
 from records.models import Record
 
-from . import dailyclose, dashboard, errors, events, handover, level1, level2, monthly, printing
+from . import dailyclose, dashboard, errors, events, handover, level1, level2, loans, locations, monthly, printing
 from .base import ChainError
 from .binding import Bind, CloseMonth, FixReturned, ReturnToLevel1
 from .models import ErrorEntry, HandoverForm, Level1Audit, Level2Audit, MarketingCheck, Volume
@@ -151,6 +151,7 @@ class DashboardView(Screen):
             open_errors=dashboard.open_errors(user), may_correct=access.may(user, "error.correct"),
             forms=access.visible(user, HandoverForm.objects.all(), "archive.view").select_related("hall", "branch")[:50]
             if access.may(user, "archive.view") else [],
+            overdue_loans=loans.overdue(user).select_related("requester")[:50] if access.may(user, "loan.register") else [],
             **kwargs)
 
 
@@ -337,7 +338,7 @@ class VolumeView(Screen):
             sample_progress=_sample_progress(audit.sample, audit.findings) if audit else None,
             may_audit=access.can(self.request.user, "audit.level2", volume),
             may_return=access.can(self.request.user, "volume.return_to_level1", volume),
-            forms=volume.forms.all(), **kwargs)
+            forms=volume.forms.all(), location=locations.label(getattr(volume, "custody", None)), **kwargs)
 
 
 def current_quarter(today=None):
