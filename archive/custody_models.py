@@ -104,9 +104,9 @@ class Loan(models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Waiting for approval")
         APPROVED = "approved", _("Approved")
-        REFUSED = "refused", _("Refused")
+        REFUSED = "refused", _("Refused by the superior")
         ISSUED = "issued", _("Issued")
-        RETURNED = "returned", _("Returned")
+        RETURNED = "returned", _("Returned to the archive")
 
     moves = Machine(Status, [
         Move("approve", {Status.REQUESTED}, Status.APPROVED, "loan.approve", events.LOAN_APPROVE,
@@ -126,7 +126,7 @@ class Loan(models.Model):
     branch = models.ForeignKey("org.Branch", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                                verbose_name=_("Branch"))
     purpose = models.CharField(_("Purpose"), max_length=300)
-    form = models.CharField(_("Form"), max_length=12, choices=Form.choices)
+    form = models.CharField(_("Form of access"), max_length=12, choices=Form.choices)
     days = models.PositiveSmallIntegerField(_("Period (days)"))
     status = models.CharField(_("Status"), max_length=12, choices=Status.choices, default=Status.REQUESTED)
     requested_at = models.DateTimeField(_("Requested at"), auto_now_add=True)
@@ -177,7 +177,7 @@ class CopyRequest(models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Waiting for approval")
         APPROVED = "approved", _("Approved")
-        REFUSED = "refused", _("Refused")
+        REFUSED = "refused", _("Refused by the superior")
         MADE = "made", _("Copies made")
 
     moves = Machine(Status, [

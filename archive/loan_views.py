@@ -63,7 +63,7 @@ def _numbers(text):
 @action_view
 def loan_request(request):
     loan = loans.request_loan(request.user, request.POST.get("purpose"), request.POST.get("form"),
-                              _int(request.POST.get("days") or loans.period_days(), _("Period")),
+                              _int(request.POST.get("days") or loans.period_days(), _("Period (days)")),
                               _numbers(request.POST.get("records")), _numbers(request.POST.get("volumes")), request)
     return _("Request %(number)s sent to your superior.") % {"number": loan.number}
 

@@ -22,6 +22,7 @@ from org.roles import ScopeKind
 from records.models import Record
 
 from . import events, signatures
+from .base import require
 from .models import CopyRequest, Custody, Loan, LoanItem, Volume, VolumeItem
 
 Refused = states.Refused
@@ -142,24 +143,36 @@ def _superior(actor, loan):
         raise PermissionDenied(_("Only the requester's superior approves this request."))
 
 
+def _may_decide(approver, loan):
+    """Asked before the password: only the requester's superior (in scope) gets that far."""
+    if not access.can(approver, "loan.approve", loan):
+        raise PermissionDenied(_("You may not do this here (%(action)s)") % {"action": "loan.approve"})
+    _superior(approver, loan)
+
+
 def approve(approver, loan, password, request=None):
     """The superior approves and signs; an electronic view opens now, for the request's days."""
+    _may_decide(approver, loan)
     signatures.verify_password(approver, password, request, {"type": "archive.loan", "id": str(loan.pk),
                                                               "repr": loan.number, "step": "loan.approve"})
+
+    def guard(row):
+        _superior(approver, row)
+        _check_items(row)
+
     with transaction.atomic():
         now = timezone.now()
         changes = {"decided_by": approver, "decided_at": now}
         if loan.form == Loan.Form.ELECTRONIC:
             changes["expires_at"] = now + datetime.timedelta(days=loan.days)
-        else:
-            _check_items(loan)
-        states.move(loan, "approve", approver, request=request, guard=lambda row: _superior(approver, row),
+        states.move(loan, "approve", approver, request=request, guard=guard,
                     details={"expires_at": changes.get("expires_at")}, **changes)
         signatures.sign(approver, loan, "approver", request)
     return loan
 
 
 def refuse(approver, loan, reason, request=None):
+    _may_decide(approver, loan)
     reason = (reason or "").strip()
     if not reason:
         raise Refused(_("Give the reason for the refusal."))
@@ -168,6 +181,7 @@ def refuse(approver, loan, reason, request=None):
 
 
 def _both_sign(archivist, password, loan, borrower_password, request, step):
+    require(archivist, "loan.issue", loan)  # before any password is tried
     doc = {"type": "archive.loan", "id": str(loan.pk), "repr": loan.number, "step": step}
     signatures.verify_password(archivist, password, request, doc)
     signatures.verify_password(loan.requester, borrower_password, request, doc)
@@ -175,6 +189,7 @@ def _both_sign(archivist, password, loan, borrower_password, request, step):
 
 def issue(archivist, loan, password, borrower_password, request=None):
     """Hand an approved on-site loan over: its volumes go on loan (never one already out), both sign."""
+    require(archivist, "loan.issue", loan)
     if loan.form != Loan.Form.ON_SITE:
         raise Refused(_("An electronic view is not issued on paper."))
     _both_sign(archivist, password, loan, borrower_password, request, "loan.issue")

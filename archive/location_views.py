@@ -1,5 +1,6 @@
 """The archivist's shelf screen (archive/locations.py): every kept volume with its box and custody state,
 shelving a volume into a box and the moves (another box, out for transfer, received back, destroyed)."""
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,6 +38,8 @@ def _box(request):
 
 @action_view
 def shelve(request):
+    if not access.may(request.user, "location.manage"):
+        raise PermissionDenied
     number = (request.POST.get("volume") or "").strip()
     volume = access.visible(request.user, Volume.objects.filter(number=number), "location.manage").first()
     if volume is None:

@@ -110,7 +110,7 @@ def _ask(users, form=Loan.Form.ON_SITE, volumes=("H11-2026-XY-001",), records=()
 
 
 def test_a_loan_from_request_to_return_with_approval_and_both_signatures(kept, users):
-    clerk, superior, archivist = users("clerk-H11"), users("auditor-B1"), users("archivist")
+    superior, archivist = users("auditor-B1"), users("archivist")
     loan = _ask(users)
     assert loan.status == Loan.Status.REQUESTED and loan.pages_expected == 4 and loan.hall.code == "H11"
     for outsider in ("auditor-B3", "keeper-H11", "clerk-H11"):  # another branch, no superior, oneself
