@@ -284,3 +284,17 @@ def test_the_screens_walk_a_loan_and_the_register_prints_in_chinese(kept, users,
     assert "借阅登记簿" in text and loan.number in text and "阅览" in text
     assert events("loan.register_pdf")[-1].details["loans"] == [loan.number]
     assert loan_pdf.register_rows([loan])[0][0] == loan.number
+
+
+def test_who_is_whose_superior(org_demo, users):
+    def approves(approver, requester):
+        loan = Loan.objects.create(number=f"JY-S-{Loan.objects.count()}", requester=users(requester),
+                                   purpose="t", form="on_site", days=1)
+        return Loan.objects.filter(pk=loan.pk).filter(access.superior_filter(users(approver))).exists()
+
+    assert approves("auditor-B1", "clerk-H11") and approves("auditor-B1", "keeper-H12")
+    assert not approves("auditor-B1", "clerk-H21") and not approves("auditor-B1", "auditor-B1")
+    assert not approves("auditor-B1", "marketing") and not approves("auditor-B2", "auditor-B1")
+    assert approves("depthead", "auditor-B1") and approves("depthead", "archivist")
+    assert not approves("depthead", "gm") and approves("gm", "depthead") and not approves("gm", "gm")
+    assert not approves("archivist", "clerk-H11") and not approves("keeper-H11", "clerk-H11")
