@@ -73,7 +73,10 @@ class Custody(models.Model):
              note="archive/loans.py: issued with its loan; never from on loan (no re-lending)"),
         Move("take_back", {Status.ON_LOAN}, Status.IN_STORE, "loan.issue", events.LOAN_RETURN, carried=True),
         Move("destroy", {Status.IN_STORE, Status.IN_TRANSFER}, Status.DESTROYED, "destruction.execute",
-             events.CUSTODY_DESTROY, note="the paper volume destroyed after an approved destruction list"),
+             events.CUSTODY_DESTROY, note="by hand: the paper volume destroyed after an approved destruction list"),
+        Move("destroy_with_list", {Status.IN_STORE, Status.IN_TRANSFER}, Status.DESTROYED, "destruction.execute",
+             events.DESTRUCTION_EXECUTE, carried=True,
+             note="archive/destruction.py: a volume whose every file the list destroyed"),
     ])
 
     volume = models.OneToOneField("archive.Volume", on_delete=models.PROTECT, related_name="custody",
