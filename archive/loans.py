@@ -47,9 +47,12 @@ def _place(user):
 
 
 def _number(now):
+    """JY-YYYYMMDD-NNNN, the day's next; two requests in the same instant are serialised by the lock on the
+    day's newest request (the unique number refuses the second otherwise)."""
     prefix = f"JY-{timezone.localtime(now):%Y%m%d}-"
-    count = Loan.objects.filter(number__startswith=prefix).count()
-    return f"{prefix}{count + 1:04d}"
+    last = (Loan.objects.select_for_update().filter(number__startswith=prefix).order_by("-number")
+            .values_list("number", flat=True).first())
+    return f"{prefix}{int(last.rsplit('-', 1)[1]) + 1 if last else 1:04d}"
 
 
 def records_of(loan):

@@ -227,8 +227,11 @@ def test_a_download_carries_the_watermark_and_every_page_viewed_is_logged(view, 
     logged = events("loan.download")[-1]
     assert logged.details["loan"] == view.number and logged.actor_name == "clerk-H11"
     page = client.get(reverse("archive_admin:loan_page", args=[view.pk, record.pk, 1]))
-    if page.status_code == 200:  # rendering needs the PDF renderer of records.pageview
-        assert events("loan.view_page")[-1].details == {"loan": view.number, "page": 1, "file": "access_copy"}
+    assert page.status_code == 200 and page["Content-Type"] == "image/jpeg"
+    assert events("loan.view_page")[-1].details == {"loan": view.number, "page": 1, "file": "access_copy"}
+    assert events("loan.view_page")[-1].object_repr == record.transaction_no
+    screen = client.get(reverse("archive_admin:loan_view", args=[view.pk])).content.decode()
+    assert reverse("archive_admin:loan_page", args=[view.pk, record.pk, 1]) in screen
 
 
 def test_copying_needs_its_own_approval_and_is_logged(kept, users):
