@@ -2,6 +2,8 @@
 from django.urls import path
 
 from . import integrity_views, views
+from . import loan_views as lv
+from . import location_views as locv
 from . import retention_views as rv
 
 app_name = "archive_admin"
@@ -61,4 +63,24 @@ urlpatterns = [
     path("destruction/<int:pk>/purge/", rv.purge, name="destruction_purge"),
     path("destruction/<int:pk>/witness/", rv.witness, name="destruction_witness"),
     path("destruction/<int:pk>/pdf/", rv.list_pdf_view, name="destruction_pdf"),
+    # storage locations
+    path("locations/", locv.LocationsView.as_view(), name="locations"),
+    path("locations/shelve/", locv.shelve, name="shelve"),
+    path("locations/<int:pk>/", locv.custody_step, name="custody_step"),
+    # look-ups and loans
+    path("loans/", lv.LoansView.as_view(), name="loans"),
+    path("loans/request/", lv.loan_request, name="loan_request"),
+    path("loans/<int:pk>/", lv.LoanView.as_view(), name="loan"),
+    path("loans/<int:pk>/approve/", lv.loan_approve, name="loan_approve"),
+    path("loans/<int:pk>/refuse/", lv.loan_refuse, name="loan_refuse"),
+    path("loans/<int:pk>/issue/", lv.loan_issue, name="loan_issue"),
+    path("loans/<int:pk>/return/", lv.loan_return, name="loan_return"),
+    path("loans/<int:pk>/copy/", lv.copy_request, name="copy_request"),
+    path("loans/copies/<int:pk>/decide/", lv.copy_decide, name="copy_decide"),
+    path("loans/copies/<int:pk>/made/", lv.copy_made, name="copy_made"),
+    path("loans/<int:pk>/view/", lv.ElectronicView.as_view(), name="loan_view"),
+    path("loans/<int:pk>/view/<int:record_pk>/page/<int:number>/", lv.loan_page, name="loan_page"),
+    path("loans/<int:pk>/view/<int:record_pk>/download/", lv.loan_download, name="loan_download"),
+    path("loans/register/", lv.RegisterView.as_view(), name="loan_register"),
+    path("loans/register.pdf", lv.register_pdf, name="loan_register_pdf"),
 ]

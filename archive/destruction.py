@@ -36,7 +36,7 @@ from search import outbox
 
 from . import events, holds, retention, signatures
 from .base import ChainError, Transition, log
-from .models import AuditMark, DestructionItem, DestructionList, ErrorEntry, VolumeItem
+from .models import AuditMark, Custody, DestructionItem, DestructionList, ErrorEntry, VolumeItem
 
 EVENT_DRAWN = events.DESTRUCTION_DRAW
 EVENT_APPRAISED = events.DESTRUCTION_APPRAISE
@@ -269,7 +269,10 @@ class Execute(_OnList):
         StoredObject.objects.filter(key__in=volume_pdfs).delete()
         pending += volume_pdfs
         first, second = self.witnesses
-        states.move(self.lst, "execute", self.actor, request=self.request, destroyed_by=self.actor,
+        shelved = Custody.objects.filter(volume__number__in=whole, status__in=[Custody.Status.IN_STORE,
+                                                                                Custody.Status.IN_TRANSFER])
+        states.move(self.lst, "execute", self.actor, request=self.request, along=[(shelved, "destroy_with_list", {})],
+                    destroyed_by=self.actor,
                     destroyed_at=timezone.now(), witness1=first, witness2=second, paper_volumes=whole,
                     storage_pending=pending,
                     details={"destroyed": destroyed,

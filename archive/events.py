@@ -41,3 +41,26 @@ RETENTION_RULE = "retention.rule"
 DAT70_CHECK = "integrity.dat70_check"  # run on demand
 DAT70_REFUSED = "integrity.dat70_refused"  # a handover refused because a volume failed
 PACKAGE_EXPORT = "archive.package_export"
+# storage locations (archive/locations.py)
+CUSTODY_SHELVE = "custody.shelve"  # a volume put in a box for the first time
+CUSTODY_RELOCATE = "custody.relocate"
+CUSTODY_TRANSFER = "custody.transfer"
+CUSTODY_RECEIVE = "custody.receive"
+CUSTODY_DESTROY = "custody.destroy"
+# look-ups and loans (archive/loans.py)
+LOAN_REQUEST = "loan.request"
+LOAN_APPROVE = "loan.approve"
+LOAN_REFUSE = "loan.refuse"
+LOAN_ISSUE = "loan.issue"
+LOAN_RETURN = "loan.return"
+LOAN_COPY_REQUEST = "loan.copy.request"
+LOAN_COPY_APPROVE = "loan.copy.approve"
+LOAN_COPY_REFUSE = "loan.copy.refuse"
+LOAN_COPY_MADE = "loan.copy.made"
+LOAN_VIEW_PAGE = "loan.view_page"  # one page shown through an electronic view
+LOAN_DOWNLOAD = "loan.download"  # a watermarked copy downloaded through an electronic view
+LOAN_REGISTER_PDF = "loan.register_pdf"
+STORE_CREATE = "custody.store.create"
+STORE_CHANGE = "custody.store.change"
+BOX_CREATE = "custody.box.create"
+BOX_CHANGE = "custody.box.change"

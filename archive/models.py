@@ -297,3 +297,6 @@ from .retention_models import (  # noqa: E402,F401
     DeletionRequest, DestructionItem, DestructionList, Hold, PermanentRecord, RetentionRule, ServiceEvent,
     ServiceEventImport,
 )
+
+# Where volumes are kept and who looked at what (storage locations, look-ups and loans).
+from .custody_models import Box, CopyRequest, Custody, Loan, LoanItem, Store  # noqa: E402,F401

@@ -33,7 +33,12 @@ WIDTH = 180 * mm  # A4 less the margins of _render()
 
 
 def volume_qr_payload(volume):
-    return f"HALLRECORDS-VOLUME:{volume.pk}:{volume.number}"
+    """The address of the volume's page: scanned at a shelf it opens there (after sign-in and org.access)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    return f"{base}{reverse('archive_admin:volume', args=[volume.pk])}"
 
 
 def _styles():
@@ -88,6 +93,13 @@ def _date_range(volume):
     return (min(dates), max(dates)) if dates else (None, None)
 
 
+def _shelf(volume):
+    from .locations import label
+    from .models import Custody
+
+    return label(Custody.objects.filter(volume=volume).select_related("box__store").first())
+
+
 def volume_cover_pdf(volume: Volume):
     st = _styles()
     first, last = _date_range(volume)
@@ -99,7 +111,8 @@ def volume_cover_pdf(volume: Volume):
     rows = [["营业厅", f"{volume.hall.name}（{volume.hall.code}）"], ["分公司", volume.hall.branch.name],
             ["类别", CATEGORY_ZH[volume.category]], ["卷号", volume.number],
             ["起止日期", f"{first or ''} 至 {last or ''}"], ["份数", f"{volume.items.count()}份"],
-            ["装订人", str(volume.bound_by or "")], ["装订日期", _when(volume.closed_at)]]
+            ["装订人", str(volume.bound_by or "")], ["装订日期", _when(volume.closed_at)],
+            ["存放位置", _shelf(volume)]]
     if volume.closed_short_reason:
         rows.append(["不足30份", f"月末结卷：{volume.closed_short_reason}"])
     story = [text("客户资料卷 封面", st["title"]), _table(rows, [40 * mm, 130 * mm], header=False),

@@ -20,15 +20,17 @@ from org import lockout
 
 from . import events
 from .base import ChainError, log
-from .models import DestructionList, HandoverForm, Level1Audit, Level2Audit, Signature
+from .models import DestructionList, HandoverForm, Level1Audit, Level2Audit, Loan, Signature
 
 SLOT_LABELS = {"giver": "交出方", "receiver": "接收方", "rejection": "拒收", "auditor": "稽核人",
-               "approver": "审批（总经理）", "executor": "执行销毁", "witness1": "监销人", "witness2": "监销人"}
+               "approver": "审批（总经理）", "executor": "执行销毁", "witness1": "监销人", "witness2": "监销人",
+               "issuer": "出借（档案管理员）", "borrower": "借阅人", "return_archivist": "归还接收（档案管理员）",
+               "return_borrower": "归还（借阅人）"}
 
 
 def document_type(doc):
     return {HandoverForm: "handover_form", Level1Audit: "level1_audit", Level2Audit: "level2_audit",
-            DestructionList: "destruction_list"}[type(doc)]
+            DestructionList: "destruction_list", Loan: "loan"}[type(doc)]
 
 
 def canonical(doc):
@@ -47,6 +49,14 @@ def canonical(doc):
             "items": [(i.record_id, i.transaction_no, i.decision, i.keep_until, i.reason, i.outcome,
                        i.content_sha256) for i in doc.items.order_by("position")],
             "paper_volumes": doc.paper_volumes,
+        }
+    if isinstance(doc, Loan):
+        return {
+            "loan": doc.number, "id": doc.pk, "requester": doc.requester.username, "purpose": doc.purpose,
+            "form": doc.form, "days": doc.days, "items": sorted(str(i) for i in doc.items.all()),
+            "status": doc.status, "decided_by": doc.decided_by.username if doc.decided_by_id else None,
+            "expires_at": doc.expires_at, "due_at": doc.due_at, "pages_expected": doc.pages_expected,
+            "pages_counted": doc.pages_counted, "condition": doc.condition,
         }
     if isinstance(doc, Level1Audit):
         return {

@@ -26,7 +26,7 @@ from org.models import Branch, Hall
 from records.intake import tmp_dir
 from records.models import Record
 
-from . import dailyclose, dashboard, errors, events, handover, level1, level2, monthly, printing
+from . import dailyclose, dashboard, errors, events, handover, level1, level2, loans, locations, monthly, printing
 from .base import ChainError
 from .binding import Bind, CloseMonth, FixReturned, ReturnToLevel1
 from .models import ErrorEntry, HandoverForm, Level1Audit, Level2Audit, MarketingCheck, Volume
@@ -153,6 +153,7 @@ class DashboardView(Screen):
             forms=access.visible(user, HandoverForm.objects.all(), "archive.view").select_related("hall", "branch")[:50]
             if access.may(user, "archive.view") else [],
             integrity=dashboard.integrity_problems(user),
+            overdue_loans=loans.overdue(user).select_related("requester")[:50] if access.may(user, "loan.register") else [],
             **kwargs)
 
 
@@ -347,7 +348,7 @@ class VolumeView(Screen):
             may_audit=access.can(self.request.user, "audit.level2", volume),
             may_return=access.can(self.request.user, "volume.return_to_level1", volume),
             may_check=access.can(self.request.user, "integrity.check", volume),
-            forms=volume.forms.all(), **kwargs)
+            forms=volume.forms.all(), location=locations.label(getattr(volume, "custody", None)), **kwargs)
 
 
 def current_quarter(today=None):

@@ -6,6 +6,9 @@ from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from org import access
 
 from . import admin_urls, views
+from .location_admin import BoxViewSet, StoreViewSet
+
+store_viewset, box_viewset = StoreViewSet("store"), BoxViewSet("box")
 
 
 class ActionMenuItem(MenuItem):
@@ -20,6 +23,11 @@ class ActionMenuItem(MenuItem):
 @hooks.register("register_admin_urls")
 def register_archive_urls():
     return [path("archive/", include(admin_urls))]
+
+
+@hooks.register("register_admin_viewset")
+def register_location_admin():
+    return [store_viewset, box_viewset]
 
 
 @hooks.register("register_admin_menu_item")
@@ -39,6 +47,16 @@ def register_archive_menu():
                        name="archive-retention", icon_name="time", order=5),
         ActionMenuItem(_("Destruction lists"), reverse("archive_admin:destruction_lists"), action="retention.view",
                        name="archive-destruction", icon_name="bin", order=6),
+        ActionMenuItem(_("Storage locations"), reverse("archive_admin:locations"), action="location.manage",
+                       name="archive-locations", icon_name="folder", order=7),
+        ActionMenuItem(_("Stores"), reverse(store_viewset.get_url_name("index")), action="location.manage",
+                       name="archive-stores", icon_name="home", order=8),
+        ActionMenuItem(_("Boxes"), reverse(box_viewset.get_url_name("index")), action="location.manage",
+                       name="archive-boxes", icon_name="folder", order=9),
+        ActionMenuItem(_("Look-ups and loans"), reverse("archive_admin:loans"), action="loan.request",
+                       name="archive-loans", icon_name="doc-full", order=10),
+        ActionMenuItem(_("Loan register"), reverse("archive_admin:loan_register"), action="loan.register",
+                       name="archive-loan-register", icon_name="list-ul", order=11),
     ]
     return SubmenuMenuItem(_("Archive chain"), Menu(items=items), name="archive", icon_name="folder-open-inverse",
                            order=250)

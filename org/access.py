@@ -81,11 +81,19 @@ ACTIONS = {
     # (handbook/groups.py) and its routing decides which procedure each approves (handbook/routing.py); asked by
     # the home page's task list (archive/todo.py)
     "handbook.review": {R.OFFICE, R.GM, R.DEPTHEAD},
+    # storage locations (archive/locations.py): stores, boxes and the moves of the paper volumes
+    "location.manage": {R.ARCHIVIST},
+    # look-ups and loans (archive/loans.py). Anyone with a role asks; the requester's superior approves
+    # (superior_filter, inside the query); the archive issues, takes back and keeps the register.
+    "loan.request": set(Role) - {R.SYSADMIN},
+    "loan.approve": {R.BRANCH_AUDITOR, R.DEPTHEAD, R.GM},
+    "loan.issue": {R.ARCHIVIST},
+    "loan.register": {R.ARCHIVIST, R.AUDITOR, R.GM, R.DEPTHEAD},
 }
 
 # Actions that are about the organisation as a whole, not about an object inside a hall.
 GLOBAL_ACTIONS = {"org.manage", "admin.access", "auditlog.view", "handbook.read", "handbook.review",
-                  "record.rules"}
+                  "record.rules", "loan.request"}
 
 # Django permission codename → action, so Wagtail's and Django's permission checks land here too.
 DJANGO_PERMS = {
@@ -106,6 +114,9 @@ for _model in ("businesstype", "transactionformat"):  # no delete: a rule is dea
     for _verb in ("add", "change", "view"):
         DJANGO_PERMS[f"records.{_verb}_{_model}"] = "record.rules"
 DJANGO_PERMS["records.change_fieldreadingsettings"] = "record.rules"
+for _model in ("store", "box"):  # the archive's stores and boxes (archive/location_admin.py): no delete
+    for _verb in ("add", "change", "view"):
+        DJANGO_PERMS[f"archive.{_verb}_{_model}"] = "location.manage"
 
 
 def assignments(user):
@@ -293,3 +304,66 @@ def _scope_filter(user, model, action):
 def visible(user, queryset, action="record.view"):
     """`queryset` narrowed to what `user` may see for `action`, as part of the query."""
     return queryset.filter(scope_filter(user, queryset.model, action))
+
+
+# --- superiors and temporary grants ------------------------------------------------------------------
+
+def _outranked(grant):
+    """A Q on RoleAssignment: the assignments whose holder `grant` (a "loan.approve" grant) is above."""
+    from .models import RoleAssignment  # noqa: F401  (the Q is used on it)
+
+    role = Role(grant.role)
+    if role == R.GM:
+        return ~Q(role=R.GM)
+    if role == R.DEPTHEAD:
+        return ~Q(role__in=[R.GM, R.DEPTHEAD])
+    if grant.scope == ScopeKind.BRANCH:  # a branch auditor: above the hall roles of the branch
+        return Q(scope=ScopeKind.HALL, hall__branch_id=grant.branch_id)
+    return Q(pk__in=[])
+
+
+def superior_filter(user, requester="requester"):
+    """A Q on a model with a requester (`requester` is the path to it): the rows whose requester `user` is a
+    superior of, for approving look-ups and loans (DOMAIN.md: "a superior approves in writing"). Every role
+    the requester holds must be below one of the user's "loan.approve" grants: a branch auditor is above the
+    hall roles of their branch, a department head above everyone but department heads and the general
+    manager, the general manager above everyone else. Never the user's own requests; part of the query."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import RoleAssignment
+
+    none = Q(pk__in=[])
+    if not user or not user.is_authenticated or not user.is_active:
+        return none
+    theirs = RoleAssignment.objects.filter(user=OuterRef(requester))
+    mine = Q(Exists(theirs)) & ~Q(**{requester: user.pk})
+    if user.is_superuser:
+        return mine
+    held = grants(user, "loan.approve")
+    if not held:
+        return none
+    outranked = none
+    for grant in held:
+        outranked |= _outranked(grant)
+    return mine & ~Q(Exists(theirs.exclude(outranked)))
+
+
+# Access a decision gives one person to some customer files until a time (archive/loans.py: an approved
+# electronic view), registered by the app that owns the decision: action → function(user, now, **within)
+# → Q on Record. Superusers get no more than anyone: the decision is the only way in.
+_TEMPORARY = {}
+
+
+def grant_by(action, record_q):
+    _TEMPORARY[action] = record_q
+
+
+def granted(user, queryset, action, now=None, **within):
+    """`queryset` (of Record) narrowed to the files a temporary grant of `action` gives `user` at `now`
+    (default: the current time), as part of the query; restrictions (deletion requests) still apply."""
+    from django.utils import timezone
+
+    if not user or not user.is_authenticated or not user.is_active or action not in _TEMPORARY:
+        return queryset.none()
+    q = _TEMPORARY[action](user, now or timezone.now(), **within)
+    return queryset.filter(q & restriction(queryset.model, "record.view"))

@@ -19,18 +19,18 @@ RECORD_KEYWORDS = {
     "transaction_no": "keyword", "service_number": "keyword", "id_hash": "keyword", "customer_name": "keyword",
     "branch": "keyword", "hall": "keyword", "category": "keyword", "status": "keyword",
     "business_type": "keyword", "business_date": "date", "volume": "keyword", "holder": "keyword",
-    "has_errors": "boolean", "url": "keyword", "phone_tail": "keyword", "id_tail": "keyword",
+    "location": "keyword", "has_errors": "boolean", "url": "keyword", "phone_tail": "keyword", "id_tail": "keyword",
 }
 RECORD_TAILS = {"phone_tail": "phone", "id_tail": "id"}
 PHONE_TAIL = 4
 # what a hit shows (search/results.py): named fields, never the OCR text
 RECORD_RESULT = ("title", "transaction_no", "business_date", "branch", "hall", "category", "status",
                  "business_type", "customer_name", "service_number", "id_number_masked", "volume", "holder",
-                 "has_errors", "url")
+                 "location", "has_errors", "url")
 
 
 def record_custody(records):
-    """Where each paper file is now: {record id: {"volume", "holder"}} for the record dicts (RECORD_COLUMNS),
+    """Where each paper file is now: {record id: {"volume", "holder", "location"}} for the record dicts (RECORD_COLUMNS),
     from the archive chain (its bound volume and who holds it)."""
     from archive.custody import locations
 
@@ -83,6 +83,7 @@ def record_document(record, pages, hall, url, custody, open_error=False):
         "url": f"{url}{record['id']}/",
         "volume": custody.get("volume"),
         "holder": custody.get("holder"),
+        "location": custody.get("location") or "",
     }
 
 

@@ -68,3 +68,20 @@ def volume_saved(sender, instance, created=False, raw=False, **kwargs):
 @receiver(states.moved, sender=Volume, dispatch_uid="search-volume-moved")
 def volumes_moved(sender, pks, **kwargs):
     outbox.enqueue_many("record", VolumeItem.objects.filter(volume_id__in=pks).values_list("record_id", flat=True))
+
+
+# ... and its shelf (archive.locations): shelving, moving and lending a volume change its files' documents.
+from archive.models import Custody  # noqa: E402
+
+
+@receiver(post_save, sender=Custody, dispatch_uid="search-custody-save")
+def custody_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        outbox.enqueue_many("record", VolumeItem.objects.filter(volume_id=instance.volume_id)
+                            .values_list("record_id", flat=True))
+
+
+@receiver(states.moved, sender=Custody, dispatch_uid="search-custody-moved")
+def custody_moved(sender, pks, **kwargs):
+    volumes = Custody.objects.filter(pk__in=pks).values("volume_id")
+    outbox.enqueue_many("record", VolumeItem.objects.filter(volume_id__in=volumes).values_list("record_id", flat=True))

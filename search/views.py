@@ -34,7 +34,7 @@ EXPORT_COLUMNS = [
     ("customer_name", gettext_lazy("Customer name")), ("service_number", gettext_lazy("Service number")),
     ("id_number_masked", gettext_lazy("ID number (masked)")),
     ("volume", gettext_lazy("Volume")), ("holder", gettext_lazy("Holder")),
-    ("has_errors", gettext_lazy("Has errors")), ("snippet", gettext_lazy("Snippet")),
+    ("location", gettext_lazy("Location")), ("has_errors", gettext_lazy("Has errors")), ("snippet", gettext_lazy("Snippet")),
 ]
 MAX_EXPORT = query.MAX_WINDOW
 

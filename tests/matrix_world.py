@@ -153,6 +153,25 @@ def _retention_objects(users):
             "hold": holds}
 
 
+def _custody_objects(users, world):
+    """A store and a box; each scope's volume shelved in it, a request by the hall's clerk to read it on site
+    (waiting for approval) and a copy request on it (storage locations, look-ups and loans)."""
+    from archive import locations, loans
+    from archive.models import Box, CopyRequest, Custody, Store
+
+    archivist = users("archivist")
+    store = Store.objects.create(code="A", name="一号库房")
+    box = Box.objects.create(store=store, row=1, column=1, shelf=1, number=1)
+    custody, loan, copy = {}, {}, {}
+    for scope in (IN, OUT):
+        volume = world["volume"][scope]
+        locations.shelve(archivist, volume, box)
+        custody[scope] = Custody.objects.get(volume=volume)
+        loan[scope] = loans.request_loan(users(f"clerk-{HALLS[scope][0]}"), "核对", "on_site", 1, (), [volume.number])
+        copy[scope] = CopyRequest.objects.create(loan=loan[scope], pages=1, reason="留存")
+    return {"store": store, "box": box, "custody": custody, "loan": loan, "copy": copy}
+
+
 def _rules():
     """The admin-kept rules of customer files (their rows may have been flushed by a transactional test)."""
     from records.models import BusinessType, FieldReadingSettings, TransactionFormat
@@ -179,6 +198,7 @@ def build():
     world["auditevent"] = AuditEvent.objects.order_by("seq").first()
     world["form"] = {scope: world["form_hall_branch"][scope] for scope in (IN, OUT)}
     world.update(_retention_objects(users))
+    world.update(_custody_objects(users, world))
     world.update(_rules())
     assert HandoverForm.objects.filter(status=HandoverForm.Status.GIVEN).count() == 2
     subjects = {name: (None if name == "anonymous" else users(name)) for name in SUBJECTS}

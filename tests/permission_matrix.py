@@ -246,6 +246,31 @@ def report_job_url(world, name):
                                                           uploaded_by=User.objects.get(username=REPORT_JOB_OWNER))
     return reverse(f"records_admin:{name}", args=[world["report_job"].pk])
 
+def loan_superior(user, obj=None):
+    """The requester's superior (org.access.superior_filter) whom "loan.approve" covers for the request."""
+    from archive.models import Loan
+
+    loan = getattr(obj, "loan", obj)
+    return (obj is not None and access.can(user, "loan.approve", loan)
+            and Loan.objects.filter(pk=loan.pk).filter(access.superior_filter(user)).exists())
+
+
+def loan_requester(user, obj=None):
+    return obj is not None and access.may(user, "loan.request") and getattr(obj, "loan", obj).requester_id == user.pk
+
+
+def loan_reader(user, obj=None):
+    """Who opens a request: its requester, their superior, the archive's desk and register (in scope)."""
+    loan = getattr(obj, "loan", obj)
+    return access.may(user, "loan.request") and (
+        loan_requester(user, loan) or loan_superior(user, loan) or access.can(user, "loan.issue", loan)
+        or access.can(user, "loan.register", loan))
+
+
+def loan_post(world, scope):
+    return {"password": PASSWORD, "borrower_password": PASSWORD, "pages": 1, "condition": "完好", "reason": "不予批准"}
+
+
 # The customer-files and chain screens: exact answers, from org/access.py ACTIONS.
 OWN_RULES = [
     # records/admin_urls.py
@@ -360,6 +385,32 @@ OWN_RULES = [
     Rule("archive_admin:destruction_witness", "destruction.witness", obj="destruction_list", get="post",
          post=lambda w, s: {"password": PASSWORD}),
     Rule("archive_admin:destruction_pdf", "retention.view", obj="destruction_list"),
+    # archive/admin_urls.py: storage locations and look-ups/loans (archive/location_views.py, loan_views.py)
+    Rule("archive_admin:locations", "location.manage"),
+    Rule("archive_admin:shelve", "location.manage", obj="volume", get="post", kw=lambda w, o: {},
+         post=lambda w, s: {"volume": w["volume"][s].number, "box": w["box"].pk}),
+    Rule("archive_admin:custody_step", "location.manage", obj="custody", get="post",
+         post=lambda w, s: {"step": "transfer", "note": "移交"}),
+    Rule("archive_admin:loans", "loan.request", secret=("loan", "number", "loan.register"),
+         note="the user's own requests, those waiting for them as the superior, the desk and overdue loans"),
+    Rule("archive_admin:loan_request", "loan.request", get="post", kw=lambda w, o: {},
+         post=lambda w, s: {"volumes": w["volume"][s].number, "purpose": "核对", "form": "on_site", "days": 1}),
+    Rule("archive_admin:loan", loan_reader, obj="loan"),
+    Rule("archive_admin:loan_approve", loan_superior, obj="loan", get="post", post=loan_post),
+    Rule("archive_admin:loan_refuse", loan_superior, obj="loan", get="post", post=loan_post),
+    Rule("archive_admin:loan_issue", "loan.issue", obj="loan", get="post", post=loan_post),
+    Rule("archive_admin:loan_return", "loan.issue", obj="loan", get="post", post=loan_post),
+    Rule("archive_admin:copy_request", loan_requester, obj="loan", get="post", post=loan_post),
+    Rule("archive_admin:copy_decide", loan_superior, obj="copy", get="post",
+         post=lambda w, s: {"decision": "approve"}),
+    Rule("archive_admin:copy_made", "loan.issue", obj="copy", get="post", post=lambda w, s: {}),
+    Rule("archive_admin:loan_view", nobody, obj="loan",
+         note="the world's requests open no electronic view (an open one: tests/archive/test_custody_loans.py)"),
+    Rule("archive_admin:loan_page", nobody, obj="loan", kw=lambda w, o: {"record_pk": w["record"]["in"].pk,
+                                                                       "number": 1}),
+    Rule("archive_admin:loan_download", nobody, obj="loan", kw=lambda w, o: {"record_pk": w["record"]["in"].pk}),
+    Rule("archive_admin:loan_register", "loan.register", secret=("loan", "number", "loan.register")),
+    Rule("archive_admin:loan_register_pdf", "loan.register", logged=True),
     # search/admin_urls.py
     Rule("search_admin:search", "record.view"),
     Rule("search_admin:export", "record.export", logged=True,
@@ -460,6 +511,9 @@ SITE_RULES = [
     # the admin-kept rules of customer files (records/rules_admin.py) and the one setting, 识别设置
     Rule(r"admin/businesstype/.*", "record.rules", kw=lambda w, o: {"pk": w["businesstype"].pk}),
     Rule(r"admin/transactionformat/.*", "record.rules", kw=lambda w, o: {"pk": w["transactionformat"].pk}),
+    # the archive's stores and boxes (archive/location_admin.py)
+    Rule(r"admin/store/.*", "location.manage", kw=lambda w, o: {"pk": w["store"].pk}),
+    Rule(r"admin/box/.*", "location.manage", kw=lambda w, o: {"pk": w["box"].pk}),
     Rule(r"admin/settings/.*", "record.rules", get=ANY,
          kw=lambda w, o: {"app_name": "records", "model_name": "fieldreadingsettings",
                           "pk": w["fieldreadingsettings"].pk},

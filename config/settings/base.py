@@ -338,6 +338,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
 }
 API_TOKEN_MAX_DAYS = env.get_int("API_TOKEN_MAX_DAYS", 90)
+# Look-ups and loans (archive/loans.py): the period of a loan or an electronic view, and the longest a request asks.
+LOAN_PERIOD_DAYS = env.get_int("LOAN_PERIOD_DAYS", 7)
+if LOAN_PERIOD_DAYS < 1:
+    raise ConfigError("LOAN_PERIOD_DAYS", "must be at least 1")
 API_TOKEN_DAYS = env.get_int("API_TOKEN_DAYS", 30)
 if not 1 <= API_TOKEN_DAYS <= API_TOKEN_MAX_DAYS:
     raise ConfigError("API_TOKEN_DAYS", f"must be between 1 and API_TOKEN_MAX_DAYS ({API_TOKEN_MAX_DAYS})")

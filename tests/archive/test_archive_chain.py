@@ -66,7 +66,7 @@ def test_one_month_of_branch_b1_through_the_whole_chain(make_record, users):
         handover.Reject(keeper, PASSWORD, form, "").run()
     handover.Reject(keeper, PASSWORD, form, "份数与交接表不符").run()
     first.refresh_from_db()
-    assert custody.record_location(first) == {"volume": None, "holder": l1.get_full_name()}
+    assert custody.record_location(first) == {"volume": None, "holder": l1.get_full_name(), "location": ""}
     form2 = handover.GiveClerkHall(l1, PASSWORD, audit).run()
     assert form2.replaces == form
     with pytest.raises(ChainError, match="密码错误"):

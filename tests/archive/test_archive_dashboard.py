@@ -32,7 +32,7 @@ def test_dashboard_counts_and_charts_stay_inside_the_scope(client, make_record, 
     page = client.get(reverse("archive_admin:dashboard")).content.decode()
     assert "H11-2026-ZH-001" not in page  # still open: not yet a bound volume
     assert custody.record_location(Record.objects.filter(hall__code="H11").first()) == {
-        "volume": "H11-2026-ZH-001", "holder": keeper.full_name}
+        "volume": "H11-2026-ZH-001", "holder": keeper.full_name, "location": ""}
 
 
 def test_bar_chart_escapes_labels():

@@ -54,7 +54,7 @@ def test_volume_pdf_in_order_cover_l1_l2_files_and_l2_regenerated(volume_at_bran
     assert "客户资料卷 封面" in pages[0] and "H11-2026-XY-001" in pages[0] and "协议类" in pages[0]
     assert "3份" in pages[0] and "2026-10-05 至 2026-10-05" in pages[0] and "月末结卷" in pages[0]
     assert "资料管理员" in pages[0].split("装订人")[1].splitlines()[0]  # bound by the keeper
-    assert first_page_qr(data) == [f"HALLRECORDS-VOLUME:{volume.pk}:H11-2026-XY-001"]
+    assert first_page_qr(data) == [f"http://testserver/admin/archive/volumes/{volume.pk}/"]  # its page, scanned
     assert "一级稽核记录表" in pages[1] and all(f.transaction_no in pages[1] for f in files)
     assert "二级稽核记录表" in pages[2] and "□ 通过" in pages[2] and "合格" not in pages[2]
     assert [p.strip() for p in pages[3:]] == [f.transaction_no for f in sorted(files, key=lambda r: r.transaction_no)]

@@ -43,7 +43,13 @@ def _approved(users, ids=None):
 
 
 def test_the_whole_act_leaves_the_stub_and_the_permanent_list(make_record, users):
+    from archive import locations
+    from archive.models import Box, Custody, Store, Volume
+
     records = _due_files(make_record, users)
+    shelved = Volume.objects.get(number="V-H11-2023-GEN-001")
+    locations.shelve(users("archivist"), shelved, Box.objects.create(store=Store.objects.create(code="A", name="库"),
+                                                                     row=1, column=1, shelf=1, number=1))
     names = [with_objects(r) for r in records]
     store = customer_files()
     assert all(store.exists(n) for group in names for n in group)
@@ -74,6 +80,7 @@ def test_the_whole_act_leaves_the_stub_and_the_permanent_list(make_record, users
     outbox.flush()
     assert not SearchDoc.objects.filter(doctype="record", object_id__in=[str(r.pk) for r in records]).exists()
     assert lst.paper_volumes == ["V-H11-2023-GEN-001"]  # every file of the volume was due and unheld
+    assert Custody.objects.get(volume=shelved).status == Custody.Status.DESTROYED  # its paper too (已销毁)
 
     # witnesses sign after the act: not the same person twice, not anyone else
     with pytest.raises(ChainError):

@@ -108,7 +108,7 @@ def test_keeper_branch_auditor_and_marketing_see_their_steps_in_their_scope(make
     assert counts(keeper)["give_volumes"] == 1 and counts(users("keeper-H12"))["give_volumes"] == 0
     form = handover.GiveHallBranch(keeper, PASSWORD, [volume]).run()
     assert counts(keeper)["give_volumes"] == 0
-    assert set(rows(auditor)) == {"receive_hall_branch", "level2_volumes", "give_months"}
+    assert set(rows(auditor)) == {"receive_hall_branch", "level2_volumes", "give_months", "approve_loans"}
     assert rows(auditor)["receive_hall_branch"].url == reverse("archive_admin:form", args=[form.pk])
     assert counts(users("auditor-B2"))["receive_hall_branch"] == 0
     handover.Receive(auditor, PASSWORD, form).run()

@@ -70,6 +70,11 @@ EXPECTED = {
     "destruction.approve": {"gm", "admin"},
     "destruction.execute": {"archivist", "admin"},
     "destruction.witness": {"archivist", "marketing", "office", "depthead", "admin"},
+    # storage locations, look-ups and loans (archive/locations.py, loans.py)
+    "location.manage": {"archivist", "admin"},
+    "loan.approve": {"auditor-B1", "gm", "depthead", "admin"},
+    "loan.issue": {"archivist", "admin"},
+    "loan.register": {"archivist", "gm", "depthead", "admin", "auditor-role-B2", "auditor-role-H31"},
 }
 GLOBAL_EXPECTED = {
     "org.manage": {"admin"},
@@ -78,6 +83,7 @@ GLOBAL_EXPECTED = {
     "admin.access": set(SUBJECTS) - {"staff"},
     "handbook.read": set(SUBJECTS),
     "handbook.review": {"office", "gm", "depthead", "admin"},
+    "loan.request": set(SUBJECTS),  # every role but the system administrator's (the demo admin is a superuser)
 }
 
 

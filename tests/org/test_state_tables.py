@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from archive import events as archive_events
-from archive.models import DestructionList, HandoverForm, Volume
+from archive.models import Box, CopyRequest, Custody, DestructionList, HandoverForm, Loan, Store, Volume
 from org import access, states
 from org.models import AuditEvent, Hall
 from records import events as records_events
@@ -23,7 +23,7 @@ from records.models import Record, ReportImport
 from search.models import OutboxEntry
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
-STATEFUL = (Record, Volume, HandoverForm, ReportImport, DestructionList)
+STATEFUL = (Record, Volume, HandoverForm, ReportImport, DestructionList, Custody, Loan, CopyRequest)
 
 
 def test_every_stateful_model_has_a_table_and_every_state_and_move_is_reachable():
@@ -145,6 +145,18 @@ def make_in_state(users, make_record):
             elif model is DestructionList:
                 made[key] = DestructionList.objects.create(number=f"XH-T-{n}", on_date=datetime.date(2026, 12, 1),
                                                            drawn_by=users("archivist"), status=state)
+            elif model is Custody:
+                volume = Volume.objects.create(hall=hall, category="general", year=2026, month=12, seq=100 + n,
+                                               number=f"T-C-{n}")
+                box = Box.objects.create(store=Store.objects.get_or_create(code="T", name="T")[0], row=1, column=1,
+                                         shelf=1, number=n)
+                made[key] = Custody.objects.create(volume=volume, box=box, status=state)
+            elif model in (Loan, CopyRequest):
+                loan = Loan.objects.create(number=f"JY-T-{n}", requester=users("clerk-H11"), hall=hall,
+                                           purpose="t", form="on_site", days=1,
+                                           status=state if model is Loan else "approved")
+                made[key] = loan if model is Loan else CopyRequest.objects.create(loan=loan, pages=1, reason="t",
+                                                                                  status=state)
             else:
                 made[key] = ReportImport.objects.create(source_name="r.csv", uploaded_by=users("l1-H11"),
                                                         status=state)
