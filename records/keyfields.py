@@ -315,13 +315,15 @@ def _nearest_type(support, candidates):
             support.setdefault(distances[0][1], []).append((confidence * 0.5, source))
 
 
-def _independent(name, backing):
-    """At least two readings back the value that can outvote a single other one: for a number, two of its
-    models; for a name, the form and the ID-card copy (a name's box read at two sizes is one image read by
-    one model twice)."""
+def _outvotes(name, backing, others):
+    """The value's readings outvote the other valid values read (`others`: their confidences). A number: two
+    readings (by different models) against a single other one that is not LONE_DISSENT sure. A name, read up
+    to six times (the form and the ID-card copy, each three ways): readings of both the form and the copy, and
+    more of them than all the other values' readings together (the box read at two sizes is one image read
+    by one model twice, so two agreeing readings of one image outvote nothing)."""
     if name == "customer_name":
-        return len({source.startswith("copy") for _, source in backing}) == 2
-    return len(backing) >= 2
+        return len({source.startswith("copy") for _, source in backing}) == 2 and len(backing) > len(others)
+    return len(backing) >= 2 and len(others) == 1 and _combined(others) < LONE_DISSENT
 
 
 def decide(name, readings, context, threshold):
@@ -354,7 +356,7 @@ def decide(name, readings, context, threshold):
     # once each is a doubtful second character, not a sure 孙舌)
     others = [c for _, other in ranked[1:] for c, _ in other]
     dissent = _combined(others)
-    outvoted = _independent(name, backing) and len(others) == 1 and dissent < LONE_DISSENT
+    outvoted = _outvotes(name, backing, others)
     if dissent >= DISSENT and dissent >= 0.6 * confidence and not outvoted:
         copy = any(s.startswith("copy") for _, s in ranked[1][1] + backing)
         problem = "与身份证复印件上的内容不一致，请核对" if copy else "两次识别的结果不一致，请核对"
@@ -405,4 +407,20 @@ def extract_fields(pages, text, context=None):
                 fields[name].problem = "未找到该字段的标签位置，取自全文，请核对"
         if name == "business_date" and not fields[name].flagged:
             context["business_date"] = datetime.date.fromisoformat(fields[name].value)
+    _against_transaction(fields)
     return {name: fields[name] for name in LABELS}
+
+
+def _against_transaction(fields):
+    """The check runs both ways: a transaction number whose date differs from the business date is flagged by
+    its format check, and the date is flagged too, even when the number itself was read only once (年0月 read
+    as 9月 on the form, 0419 in the number: either may be the misread one)."""
+    from .formats import transaction_date
+
+    day, number = fields.get("business_date"), fields.get("transaction_no")
+    if day is None or number is None or day.flagged or not number.value:
+        return
+    carried = transaction_date(number.value)
+    if carried and carried.isoformat() != day.value:
+        day.problem = f"与受理编号中的日期（{carried.isoformat()}）不一致，请核对"
+        day.confidence = round(day.confidence * 0.5, 2)

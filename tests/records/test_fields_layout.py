@@ -208,3 +208,35 @@ def test_a_euro_sign_in_a_transaction_number_is_read_as_c():
     field = keyfields.decide("transaction_no", [("page", {"text": "SC2025121599455", "confidence": 0.87}),
                                                 ("cell", {"text": "S€2025121599455", "confidence": 0.74})], ctx, 0.75)
     assert not field.flagged and field.value == "SC2025121599455"
+
+
+def _name(readings):
+    return [(source, {"text": text, "confidence": conf}) for source, text, conf in readings]
+
+
+@pytest.mark.django_db
+def test_a_name_is_outvoted_only_by_a_majority_of_readings_of_both_the_form_and_the_copy():
+    ctx = {"today": datetime.date(2026, 12, 1)}
+    majority = keyfields.decide("customer_name", _name([
+        ("page", "姜洗远", 0.81), ("cell", "姜浩远", 0.89), ("third", "姜浩远", 0.92),
+        ("copy-cell", "姜浩远", 0.89), ("copy-third", "姜活远", 0.74)]), ctx, 0.75)
+    assert not majority.flagged and majority.value == "姜浩远"
+    one_image = keyfields.decide("customer_name", _name([
+        ("page", "皂强海", 0.43), ("copy-page", "邱强海", 0.65), ("copy-cell", "印强海", 0.62),
+        ("copy-third", "印强海", 0.8)]), ctx, 0.75)
+    assert one_image.flagged and "不一致" in one_image.problem  # the copy's box read twice is one image
+    tied = keyfields.decide("customer_name", _name([
+        ("cell", "孙符", 0.44), ("third", "孙舌", 0.44), ("copy-cell", "孙乔", 0.45),
+        ("copy-third", "孙舌", 0.7)]), ctx, 0.75)
+    assert tied.flagged  # two readings for 孙舌, two against it (孙符, 孙乔 together)
+
+
+@pytest.mark.django_db
+def test_a_business_date_that_differs_from_the_transaction_numbers_date_is_flagged_too():
+    page = {"transaction_no": {"page": {"text": "SC2026041911512", "confidence": 0.89},
+                               "cell": {"text": "SCC2026041911512", "confidence": 0.61}},
+            "business_date": {"page": {"text": "2026年0月19日", "confidence": 0.73},
+                              "cell": {"text": "2026年9月19日", "confidence": 0.9}}}
+    fields = keyfields.extract_fields([page], "", {"today": datetime.date(2026, 12, 1)})
+    assert fields["transaction_no"].flagged and fields["business_date"].flagged
+    assert "2026-04-19" in fields["business_date"].problem
