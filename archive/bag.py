@@ -9,7 +9,7 @@ library.
       data/metadata/volume.xml                                       the volume and its files in order
       data/log/events.jsonl                                          the volume's slice of the event log
       data/handover/forms.json                                       its handover forms and their signatures
-      data/loans/loans.json                                          its loan records ([] while there is no loan model)
+      data/loans/loans.json                                          its look-ups and loans (archive/loans.py)
 
 Every file is copied from the storage while it is hashed; a file whose bytes no longer have their recorded
 SHA-256 stops the export (a package must not carry a damaged file as if it were sound). ID numbers are
@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import bagit
-from django.apps import apps
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
@@ -116,7 +115,7 @@ class Written:
     files: int = 0
     bytes: int = 0
     volume_pdf: bool = False
-    loans_note: str = ""
+    loans: int = 0
 
 
 class Exporter:
@@ -252,7 +251,7 @@ class Exporter:
         _write_xml(vol, self.data / "metadata" / "volume.xml")
         self.write_log(records)
         self.write_forms(records)
-        self.loans_note = self.write_loans(records)
+        self.loans = self.write_loans(records)
 
     def write_log(self, records):
         forms = HandoverForm.objects.filter(volumes=self.volume).values_list("pk", flat=True)
@@ -289,26 +288,27 @@ class Exporter:
         path.write_text(json.dumps(out, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 
     def write_loans(self, records):
-        """The volume's loan records, if this installation has a loan model; else an empty list, said so."""
-        model = next((m for m in apps.get_models() if m.__name__ == "Loan"), None)
-        rows, note = [], ""
-        if model is None:
-            note = "本系统尚无借阅记录模型，借阅记录为空"
-        else:
-            from django.db.models import Q
+        """The volume's look-ups and loans (archive/loans.py): every request that named the volume or one of its
+        files, with its items, its copies and who decided, issued and took it back (names as the register
+        shows them; no personal data of customers)."""
+        from django.db.models import Q
 
-            where = Q(pk__in=[])
-            for f in model._meta.get_fields():
-                if getattr(f, "related_model", None) is Volume and hasattr(f, "attname"):
-                    where |= Q(**{f.name: self.volume})
-                elif getattr(f, "related_model", None) is Record:
-                    where |= Q(**{f"{f.name}__in": records})
-            for loan in model.objects.filter(where).distinct():
-                rows.append({f.attname: _plain(getattr(loan, f.attname)) for f in model._meta.concrete_fields})
+        from .custody_models import Loan
+
+        loans = (Loan.objects.filter(Q(items__volume=self.volume) | Q(items__record__in=records)).distinct()
+                 .select_related("requester", "decided_by", "issued_by").prefetch_related("items", "copies"))
+        rows = []
+        for loan in loans:
+            row = {f.attname: _plain(getattr(loan, f.attname)) for f in Loan._meta.concrete_fields}
+            row["items"] = [{"volume": item.volume.number if item.volume_id else None, "record": item.record_id}
+                            for item in loan.items.all()]
+            row["copies"] = [{f.attname: _plain(getattr(copy, f.attname)) for f in copy._meta.concrete_fields}
+                             for copy in loan.copies.all()]
+            rows.append(row)
         path = self.data / "loans" / "loans.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"note": note, "loans": rows}, ensure_ascii=False, indent=1), encoding="utf-8")
-        return note
+        path.write_text(json.dumps({"loans": rows}, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        return len(rows)
 
 
 def _plain(value):
@@ -379,14 +379,13 @@ def export(volume, to, actor=None, actor_name="", reveal_ids=False):
             "Archive-Volume-PDF": "yes" if exporter.volume_pdf else "no",
             "Archive-ID-Numbers": "full" if reveal_ids else "masked",
         }
-        if exporter.loans_note:
-            info["Archive-Loans"] = exporter.loans_note
+        info["Archive-Loan-Count"] = str(exporter.loans)
         bagit.make_bag(str(work), info, processes=1, checksums=["sha256"])
         work.rename(final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    written = Written(final, files=count, bytes=total, volume_pdf=exporter.volume_pdf, loans_note=exporter.loans_note)
+    written = Written(final, files=count, bytes=total, volume_pdf=exporter.volume_pdf, loans=exporter.loans)
     with transaction.atomic():
         auditlog.record(events.PACKAGE_EXPORT, actor=actor, actor_name=None if actor else actor_name, obj=volume,
                         details={"package": final.name, "files": count, "bytes": total,

@@ -75,8 +75,13 @@ def test_a_sound_volume_is_handed_over_and_its_bag_validates_and_round_trips(org
     form = give(users, volume)
     assert form.status == HandoverForm.Status.GIVEN
 
+    from archive.custody_models import Loan, LoanItem
+
+    asked = Loan.objects.create(number="JY-TEST-1", requester=users("clerk-H11"), purpose="核对客户投诉",
+                                form=Loan.Form.ON_SITE, days=3)  # a request as archive/loans.py records it
+    LoanItem.objects.create(loan=asked, volume=volume)
     code, out = run_command("export_volume", volume.number, "--to", str(tmp_path), "--as", "archivist")
-    assert code == 0 and "已导出卷" in out and "借阅记录" in out
+    assert code == 0 and "已导出卷" in out and "借阅记录 1 条" in out
     path = tmp_path / volume.number
     package = bagit.Bag(str(path))
     assert package.is_valid() and package.info["Payload-Oxum"].endswith(".%d" % sum(
@@ -100,7 +105,9 @@ def test_a_sound_volume_is_handed_over_and_its_bag_validates_and_round_trips(org
     all_text = "".join(p.read_text(encoding="utf-8") for p in (path / "data").rglob("*") if p.suffix in (".xml", ".json", ".jsonl"))
     assert ID_NUMBER not in all_text and "<b>" not in all_text
     loans = json.loads((path / "data" / "loans" / "loans.json").read_text(encoding="utf-8"))
-    assert loans["loans"] == [] and "借阅" in loans["note"]
+    assert [(loan["number"], loan["purpose"], loan["items"][0]["volume"]) for loan in loans["loans"]] == [
+        (asked.number, "核对客户投诉", volume.number)]
+    assert package.info["Archive-Loan-Count"] == "1"
     forms = json.loads((path / "data" / "handover" / "forms.json").read_text(encoding="utf-8"))
     assert {f["kind"] for f in forms} == {"clerk_hall", "hall_branch"}
     events = [json.loads(line) for line in (path / "data" / "log" / "events.jsonl").read_text().splitlines()]

@@ -35,5 +35,4 @@ class Command(BaseCommand):
         self.stdout.write(f"已导出卷 {volume.number} 的归档信息包：{written.path}")
         self.stdout.write(f"共 {written.files} 个文件，{written.bytes} 字节"
                           + ("" if written.volume_pdf else "（卷内文件没有利用版，未包含卷PDF）"))
-        if written.loans_note:
-            self.stdout.write(f"借阅记录：{written.loans_note}（loans/loans.json 为空列表）")
+        self.stdout.write(f"借阅记录 {written.loans} 条（loans/loans.json）")
