@@ -10,6 +10,7 @@ from django.db.models.fields.json import KT
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 from org.pii import EncryptedIDField, lookup_hash, mask
@@ -269,7 +270,7 @@ class StoredObject(models.Model):
         VOLUME_PDF = "volume_pdf", _("Volume PDF")
 
     class Result(models.TextChoices):
-        PENDING = "", _("Not checked yet")
+        PENDING = "", pgettext_lazy("fixity", "Not checked yet")
         OK = "ok", _("Intact")
         CHANGED = "changed", _("Changed")
         MISSING = "missing", _("Missing")
