@@ -6,7 +6,7 @@ import io
 from django.core.files.base import ContentFile
 from reportlab.pdfgen import canvas
 
-from archive import dailyclose, handover, level1
+from archive import dailyclose, handover, level1, level2
 from org.models import Hall
 from records import fixity, reconcile
 from records.models import Record, StoredObject
@@ -51,16 +51,31 @@ def report_csv(records, extra_rows=()):
 
 def to_keeper(users, hall_code, day, report=None):
     """Daily close, 100% level-1 pass, signed record, clerk→hall form signed by both sides."""
+    form = give_to_keeper(users, hall_code, day, report)
+    handover.Receive(users(f"keeper-{hall_code}"), PASSWORD, form).run()
+    return form
+
+
+def give_to_keeper(users, hall_code, day, report=None):
+    """Daily close, 100% level-1 pass, signed record, the clerk→hall form signed by the level-1 auditor (not
+    yet received)."""
     hall = Hall.objects.get(code=hall_code)
-    clerk, l1, keeper = users(f"clerk-{hall_code}"), users(f"l1-{hall_code}"), users(f"keeper-{hall_code}")
+    clerk, l1 = users(f"clerk-{hall_code}"), users(f"l1-{hall_code}")
     dailyclose.DailyClose(clerk, hall, day).run()
     audit = level1.open_audit(l1, hall, day, report)
     for record in level1.day_records(audit).filter(status=Record.Status.SORTED):
         level1.Mark(l1, audit, record, passed=True).run()
     level1.Sign(l1, audit, PASSWORD).run()
-    form = handover.GiveClerkHall(l1, PASSWORD, audit).run()
-    handover.Receive(keeper, PASSWORD, form).run()
-    return form
+    return handover.GiveClerkHall(l1, PASSWORD, audit).run()
+
+
+def level2_passed(auditor, volumes):
+    """Each volume's level-2 sample drawn, every sampled file passed and the record signed."""
+    for volume in volumes:
+        audit = level2.Start(auditor, volume).run()
+        for pk in audit.sample:
+            level2.Finding(auditor, audit, Record.objects.get(pk=pk), ok=True).run()
+        level2.Finish(auditor, audit, PASSWORD).run()
 
 
 def day(n, month=10):

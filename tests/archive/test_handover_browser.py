@@ -6,13 +6,11 @@ import os
 
 import pytest
 
-from archive import dailyclose, handover, level1
 from archive.models import HandoverForm, Volume
-from org.models import Hall
 from records.models import Record
 from tests.archive.test_retention_browser import _message, _submit
 from tests.archive.test_work_screens_browser import db_in_browser_block  # noqa: F401 (a fixture)
-from tests.archive_helpers import PASSWORD, day, make_day, signed_in
+from tests.archive_helpers import PASSWORD, day, give_to_keeper, make_day, signed_in
 from tests.records.test_browser_upload import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing"),
@@ -21,14 +19,8 @@ pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIU
 
 def test_the_keeper_counts_receives_and_binds(live_server, make_record, users, db_in_browser_block):
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    hall, l1 = Hall.objects.get(code="H11"), users("l1-H11")
     make_day(make_record, "H11", day(1), ["general", "general", "agreement"])
-    dailyclose.DailyClose(users("clerk-H11"), hall, day(1)).run()
-    audit = level1.open_audit(l1, hall, day(1))
-    for record in level1.day_records(audit):
-        level1.Mark(l1, audit, record, passed=True).run()
-    level1.Sign(l1, audit, PASSWORD).run()
-    form = handover.GiveClerkHall(l1, PASSWORD, audit).run()
+    form = give_to_keeper(users, "H11", day(1))
     base = live_server.url
 
     with sync_api.sync_playwright() as playwright:

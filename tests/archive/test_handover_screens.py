@@ -17,7 +17,7 @@ from archive.models import HandoverForm, Volume
 from org.auditlog_models import AuditEvent
 from org.models import Branch, Hall
 from records.models import Record
-from tests.archive_helpers import PASSWORD, day, make_day, to_keeper
+from tests.archive_helpers import PASSWORD, day, give_to_keeper, level2_passed, make_day, to_keeper
 
 pytestmark = pytest.mark.django_db
 
@@ -47,15 +47,8 @@ def hall_branch(make_record, users):
 
 def test_a_clerk_hall_form_is_a_table_of_files_by_category(client, make_record, users):
     make_day(make_record, "H11", day(1), ["general", "general", "agreement"])
-    from archive import dailyclose, level1
 
-    hall, l1 = Hall.objects.get(code="H11"), users("l1-H11")
-    dailyclose.DailyClose(users("clerk-H11"), hall, day(1)).run()
-    audit = level1.open_audit(l1, hall, day(1))
-    for record in level1.day_records(audit):
-        level1.Mark(l1, audit, record, passed=True).run()
-    level1.Sign(l1, audit, PASSWORD).run()
-    form = handover.GiveClerkHall(l1, PASSWORD, audit).run()
+    form = give_to_keeper(users, "H11", day(1))
 
     client.force_login(users("keeper-H11"))
     page = _page(client, form)
@@ -82,7 +75,6 @@ def test_a_hall_branch_form_counts_volumes_and_files(client, users, hall_branch)
 
 
 def test_a_monthly_form_is_a_table_hall_by_hall_with_the_agreements_per_branch(client, make_record, users):
-    from archive import level2
 
     keeper, auditor = users("keeper-H11"), users("auditor-B1")
     make_day(make_record, "H11", day(2), ["general", "ownership", "agreement"])
@@ -91,11 +83,7 @@ def test_a_monthly_form_is_a_table_hall_by_hall_with_the_agreements_per_branch(c
     CloseMonth(keeper, Hall.objects.get(code="H11"), 2026, 10, today=day(31)).run()
     volumes = list(Volume.objects.all())
     handover.Receive(auditor, PASSWORD, handover.GiveHallBranch(keeper, PASSWORD, volumes).run()).run()
-    for volume in volumes:
-        audit = level2.Start(auditor, volume).run()
-        for pk in audit.sample:
-            level2.Finding(auditor, audit, Record.objects.get(pk=pk), ok=True).run()
-        level2.Finish(auditor, audit, PASSWORD).run()
+    level2_passed(auditor, volumes)
     form = handover.GiveBranchMarketing(auditor, PASSWORD, Branch.objects.get(code="B1"), 2026, 10).run()
     client.force_login(users("marketing"))
     section = _contents(_page(client, form))

@@ -15,7 +15,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from archive import dailyclose, events, handover, level1, level2, monthly, views
+from archive import dailyclose, events, handover, level1, monthly, views
 from archive.base import ChainError
 from archive.binding import Bind, CloseMonth
 from archive.models import AuditMark, ErrorEntry, MarketingCheck, Volume
@@ -24,7 +24,7 @@ from org.models import Branch, Hall
 from records import reconcile
 from records.models import Record
 from tests.archive.test_audit_traps import level2_error
-from tests.archive_helpers import PASSWORD, day, make_day, report_csv, to_keeper
+from tests.archive_helpers import PASSWORD, day, level2_passed, make_day, report_csv, to_keeper
 
 S = Record.Status
 FLAG = {"customer_name": {"value": "张三", "confidence": 0.41, "problem": "置信度低"}}
@@ -330,11 +330,7 @@ def test_the_marketing_check_says_the_differences_in_words_with_links(client, ma
     CloseMonth(keeper, hall, 2026, 10, today=day(31)).run()
     volumes = list(Volume.objects.filter(hall=hall))
     handover.Receive(auditor, PASSWORD, handover.GiveHallBranch(keeper, PASSWORD, volumes).run()).run()
-    for volume in volumes:
-        audit = level2.Start(auditor, volume).run()
-        for pk in audit.sample:
-            level2.Finding(auditor, audit, Record.objects.get(pk=pk), ok=True).run()
-        level2.Finish(auditor, audit, PASSWORD).run()
+    level2_passed(auditor, volumes)
     form = handover.GiveBranchMarketing(auditor, PASSWORD, Branch.objects.get(code="B1"), 2026, 10).run()
     handover.Receive(marketing, PASSWORD, form).run()
     Record.objects.filter(pk=files[0].pk).update(business_type="过户")  # now differs from the detail
