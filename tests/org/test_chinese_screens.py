@@ -29,6 +29,7 @@ ENGLISH = [
     "Search all pages", "Save your changes before leaving", "Shortcuts", "Show keyboard shortcuts",
     "Text formatting", "Theme preferences", "Choose parent", "Autosave", "Root", "True", "False", "None",
     "starts with", "is greater than", "Private", "of", "Item", "Compare", "Any", "Saved", "Refresh",
+    "audit mark", "chain head", "report row", "search doc", "index state", "volume item", "loan item", "hold",
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
