@@ -78,7 +78,10 @@ def english_in(text):
 @pytest.fixture
 def screens(org_demo, make_record, client):
     """The main screens' URLs, with a handbook, a procedure and a customer file to show, for the admin."""
+    from org.models import Hall
+
     make_record("H11")
+    hall = Hall.objects.order_by("pk").first()
     root, part = make_handbook()
     procedure = make_procedure(part)
     client.force_login(org_demo["admin"])
@@ -90,6 +93,14 @@ def screens(org_demo, make_record, client):
         "page history": f"/admin/pages/{procedure.pk}/history/",
         "page search": "/admin/pages/search/?q=开户",
         "viewset listing (halls)": "/admin/hall/",
+        "viewset listing (business types)": "/admin/businesstype/",
+        "viewset edit": f"/admin/hall/edit/{hall.pk}/",
+        "viewset history": f"/admin/hall/history/{hall.pk}/",
+        "workflows": "/admin/workflows/list/",
+        "aging pages report": "/admin/reports/aging-pages/",
+        "page delete": f"/admin/pages/{procedure.pk}/delete/",
+        "page usage": f"/admin/pages/{procedure.pk}/usage/",
+        "revisions compare": f"/admin/pages/{procedure.pk}/revisions/compare/earliest...latest/",
         "customer files": "/admin/record/",
         "event log": "/admin/auditevent/",
         "search": "/admin/search-records/?q=13800001234",
@@ -170,6 +181,8 @@ def test_yes_no_cells_read_as_words(screens):
     page = client.get(urls["viewset listing (halls)"]).content.decode()
     assert "icon-check" in page and re.search(r'w-sr-only">\s*是\s*<', page)
     assert not re.search(r">\s*(True|False)\s*<", page)
+    rules = client.get(urls["viewset listing (business types)"]).content.decode()  # Wagtail's plain cell
+    assert re.search(r"<td\s*>\s*是\s*</td>", rules) and not re.search(r">\s*(True|False)\s*<", rules)
 
 
 def test_exports_carry_labels_not_codes(make_record, users, client, settings):
