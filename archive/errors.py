@@ -1,5 +1,6 @@
 """The error register (业务差错登记): every error found at any level, its responsible clerk, its correction."""
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -45,7 +46,7 @@ class CorrectError(Transition):
         self.entry = ErrorEntry.objects.select_for_update().get(pk=self.entry.pk)
         if self.entry.corrected_at:
             raise ChainError(_("This error was already corrected on %(when)s by %(who)s.")
-                             % {"when": timezone.localtime(self.entry.corrected_at).strftime("%Y-%m-%d %H:%M"),
+                             % {"when": date_format(timezone.localtime(self.entry.corrected_at), "DATETIME_FORMAT"),
                                 "who": self.entry.corrected_by})
 
     def execute(self):

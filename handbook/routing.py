@@ -114,6 +114,6 @@ def approval_confirmation(workflow_state_id):
     values = {"title": draft.title, "version": getattr(draft, "version_label", "")}
     go_live = revision.approved_go_live_at if revision else None
     if go_live and go_live > timezone.now():
-        values["date"] = date_format(timezone.localtime(go_live), "Y-m-d H:i")
+        values["date"] = date_format(timezone.localtime(go_live), "DATETIME_FORMAT")
         return gettext("Approved 《%(title)s》 %(version)s; it takes effect on %(date)s") % values
     return gettext("Approved 《%(title)s》 %(version)s; it is in effect from now on") % values

@@ -15,6 +15,7 @@ from .routing import RoutedApprovalTask
 WORKFLOW_NAME = "流程手册审批"
 OFFICE_TASK = "办公室审核"
 APPROVAL_TASK = "总经理或分管领导审批"
+TREE_ROOT_TITLE = "全部页面"  # Wagtail's tree root, above the handbook (the explorer's first breadcrumb)
 # Authors and the office add and change pages; only the final approvers publish (Wagtail's workflow publishes
 # as the approving user, so they need it), never an author.
 EDITOR_PERMISSIONS = ("add_page", "change_page")
@@ -23,6 +24,9 @@ APPROVER_PERMISSIONS = EDITOR_PERMISSIONS + ("publish_page",)
 
 @transaction.atomic
 def ensure_handbook(title="营业厅窗口服务流程手册"):
+    tree_root = _tree_root()
+    if tree_root.title == "Root":  # Wagtail's migrations name it in English; the explorer's breadcrumb shows it
+        Page.objects.filter(pk=tree_root.pk).update(title=TREE_ROOT_TITLE, draft_title=TREE_ROOT_TITLE)
     root = HandbookPage.objects.first()
     if root is None:
         root = _tree_root().add_child(instance=HandbookPage(title=title, slug="handbook"))
@@ -57,7 +61,7 @@ def ensure_handbook(title="营业厅窗口服务流程手册"):
 def _tree_root():
     """Wagtail's tree root (made by its migrations; made again if a test database was flushed)."""
     Locale.objects.get_or_create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
-    return Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root", live=True))
+    return Page.get_first_root_node() or Page.add_root(instance=Page(title=TREE_ROOT_TITLE, slug="root", live=True))
 
 
 def grant_editing(group, root=None):

@@ -10,6 +10,8 @@ org.exports.safe_cell.
 import datetime
 
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import BooleanField
 from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -17,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from wagtail.admin.auth import permission_denied, require_admin_access
+from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.views import generic
 from wagtail.admin.views.reports.audit_logging import LogEntriesView
 
@@ -31,10 +34,25 @@ def local(value):
 
 class SafeExportMixin:
     """Every cell of a Wagtail spreadsheet export (CSV and XLSX) through safe_cell: a customer name such as
-    `=HYPERLINK(...)` stays text."""
+    `=HYPERLINK(...)` stays text. Cells show words, not codes: a field with choices its label (开户类, not
+    ownership), a yes/no value 是/否 (not True/False)."""
 
     def preprocess_field_value(self, field, value, export_format):
-        return safe_cell(super().preprocess_field_value(field, value, export_format))
+        return safe_cell(super().preprocess_field_value(field, export_label(self.model, field, value),
+                                                        export_format))
+
+
+def export_label(model, field_name, value):
+    """`value` of `model`'s field `field_name` as the words people read in an export."""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    try:
+        field = model._meta.get_field(field_name)
+    except Exception:  # a method, a property or a lookup across a relation (hall.code): as it is
+        return value
+    if getattr(field, "choices", None) and not isinstance(value, (list, tuple)):
+        return dict(field.flatchoices).get(value, value)
+    return value
 
 
 class LocalTimeIndexView(SafeExportMixin, generic.IndexView):
@@ -46,6 +64,17 @@ class LocalTimeIndexView(SafeExportMixin, generic.IndexView):
         datetime.datetime: {generic.IndexView.FORMAT_CSV: lambda value: f"{local(value):%Y-%m-%d %H:%M:%S}",
                             generic.IndexView.FORMAT_XLSX: local},
     }
+
+    def _get_custom_column(self, field_name, column_class=None, **kwargs):
+        """A yes/no field as Wagtail's tick/cross column (titled 是/否, templates/wagtailadmin/tables/
+        boolean_cell.html), not the words True/False."""
+        if column_class is None:
+            try:
+                field = self.model._meta.get_field(field_name)
+            except FieldDoesNotExist:
+                field = None
+            column_class = BooleanColumn if isinstance(field, BooleanField) else Column
+        return super()._get_custom_column(field_name, column_class, **kwargs)
 
     @property
     def may_export(self):

@@ -14,6 +14,7 @@ from django.db.models import Max, Q, Sum
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from . import auditlog
@@ -41,7 +42,7 @@ def message(request, credentials=None):
     minutes = int(get_cool_off(request).total_seconds() // 60)
     return _("Too many failed password attempts: this user name or this computer's address is locked. "
              "Try again after %(time)s (%(minutes)d minutes after the last attempt), or ask the system "
-             "administrator to unlock it.") % {"time": timezone.localtime(ends).strftime("%Y-%m-%d %H:%M"),
+             "administrator to unlock it.") % {"time": date_format(timezone.localtime(ends), "DATETIME_FORMAT"),
                                                 "minutes": minutes}
 
 

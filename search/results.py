@@ -43,8 +43,9 @@ def result_json(result):
     }
 
 
-def csv_row(hit, names):
-    """One CSV row of `hit`: "id", "snippet" (plain text) or a result field per name; cells made safe for
+def csv_row(hit, names, label=None):
+    """One CSV row of `hit`: "id", "snippet" (plain text) or a result field per name, as `label(name, value)`
+    words it when given (a category's or status's label, 是/否, never the code); cells made safe for
     spreadsheet programs (org.exports)."""
     def cell(name):
         if name == "id":
@@ -52,5 +53,7 @@ def csv_row(hit, names):
         if name == "snippet":
             return snippet_text(hit)
         value = hit.fields.get(name)
-        return "" if value is None else value
+        if value is None:
+            return ""
+        return label(name, value) if label else value
     return safe_row([cell(name) for name in names])

@@ -51,7 +51,7 @@ def value_label(name, value):
     if name == "status":
         return dict(Record.Status.choices).get(value, value)
     if name == "has_errors":
-        return _("Yes") if str(value) == "true" else _("No")
+        return _("Yes") if str(value).lower() == "true" else _("No")  # "true" in a query string, True in a hit
     return value
 
 
@@ -152,7 +152,7 @@ def export_csv(request):
         result, page, sent = first, 1, 0
         while result.hits and sent < rows:
             for hit in result.hits:
-                yield writer.writerow(results.csv_row(hit, names))
+                yield writer.writerow(results.csv_row(hit, names, label=value_label))
                 sent += 1
             page += 1
             if (page - 1) * query.MAX_PER_PAGE >= rows:

@@ -44,9 +44,11 @@ def test_own_strings_have_chinese_catalogue():
 
 def test_dates_and_names_in_chinese_style(org_demo):
     with translation.override("zh-hans"):
-        rendered = Template("{{ d|date }}|{{ d|date:'SHORT_DATE_FORMAT' }}").render(
-            Context({"d": datetime.date(2026, 11, 3)}))
-    assert rendered == "2026年11月3日|2026-11-03"
+        rendered = Template("{% load handbook_tags %}{{ d|date }}|{{ d|date:'SHORT_DATE_FORMAT' }}|"
+                            "{{ t|date:'DATETIME_FORMAT' }}|{{ t }}|{{ d|prose_date }}").render(
+            Context({"d": datetime.date(2026, 11, 3), "t": datetime.datetime(2026, 11, 3, 9, 5)}))
+    # one format for a date and one for a date and time on every screen; words only inside a sentence
+    assert rendered == "2026-11-03|2026-11-03|2026-11-03 09:05|2026-11-03 09:05|2026年11月3日"
     keeper = org_demo["keeper-H11"]
     assert keeper.get_full_name() == keeper.full_name and " " not in keeper.full_name
 

@@ -155,7 +155,7 @@ def test_screens_and_exports_show_local_time_and_labels(make_record, users, clie
     Record.objects.filter(pk=record.pk).update(created_at=utc)
     client.force_login(users("l1-H11"))
     page = client.get(f"/admin/record/inspect/{record.pk}/").content.decode()
-    assert "2026年12月1日 01:05" in page and "11月30日 17:05" not in page
+    assert "2026-12-01 01:05" in page and "2026-11-30 17:05" not in page
     body = b"".join(client.get("/admin/record/", {"export": "csv"}).streaming_content).decode("utf-8")
     header, row = body.splitlines()[:2]
     assert header.split(",")[-3:] == ["状态", "页数", "创建时间"] and "类别" in header
@@ -168,7 +168,7 @@ def test_screens_and_exports_show_local_time_and_labels(make_record, users, clie
     event = AuditEvent.objects.latest("seq")
     local = timezone.localtime(event.created_at)
     page = client.get(f"/admin/auditevent/inspect/{event.pk}/").content.decode()
-    assert f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}" in page
+    assert f"{local:%Y-%m-%d %H:%M}" in page
     body = b"".join(client.get("/admin/auditevent/", {"export": "csv"}).streaming_content).decode("utf-8")
     assert f"{local:%Y-%m-%d %H:%M:%S}" in body and "+00:00" not in body
 
