@@ -84,6 +84,10 @@ GLOBAL_EXPECTED = {
     "handbook.read": set(SUBJECTS),
     "handbook.review": {"office", "gm", "depthead", "admin"},
     "loan.request": set(SUBJECTS),  # every role but the system administrator's (the demo admin is a superuser)
+    # integrity (records/fixity.py, archive/dat70.py, archive/bag.py)
+    "integrity.view": {"archivist", "admin"},
+    "integrity.check": {"archivist", "admin"},
+    "archive.export": {"archivist", "admin"},
 }
 
 
