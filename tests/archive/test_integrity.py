@@ -203,3 +203,15 @@ def test_a_changed_stored_file_is_not_exported(org_demo, users, tmp_path):
     assert code == 1 and "未导出" in out and "access.pdf" in out
     assert list(tmp_path.iterdir()) == []  # nothing half-written is left
     assert not AuditEvent.objects.filter(action="archive.package_export").exists()
+
+
+def test_bad_input_to_the_package_commands_is_answered_in_words(org_demo, users, tmp_path):
+    code, out = run_command("export_volume", "H99-2026-XX-999", "--to", str(tmp_path), "--as", "archivist")
+    assert code != 0 and "没有卷 H99-2026-XX-999" in out
+    assert not any(tmp_path.iterdir())  # nothing half-written
+    code, out = run_command("import_package", str(tmp_path / "missing"), "--check")
+    assert code == 1 and "信息包校验未通过" in out
+    (tmp_path / "notabag").mkdir()
+    (tmp_path / "notabag" / "x.txt").write_text("不是信息包")
+    code, out = run_command("import_package", str(tmp_path / "notabag"), "--check")
+    assert code == 1 and "信息包校验未通过" in out
