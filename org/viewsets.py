@@ -172,9 +172,10 @@ class AuditEventViewSet(ReadOnlyViewSetMixin, ModelViewSet):
     inspect_view_fields = ["seq", "created_at", "actor_name", "action", "object_type", "object_id",
                            "object_repr", "details", "ip_address", "prev_hash", "hash"]
     copy_view_enabled = False
-    list_export = ["seq", "created_at", "get_actor_full_name", "actor_name", "get_action_label",
-                   "get_object_type_label", "object_id", "get_object_repr_display", "get_details_text", "action",
-                   "object_type", "hash"]
+    # the columns stay where they were (words where codes were); the actor's name and the codes follow
+    list_export = ["seq", "created_at", "actor_name", "get_action_label", "get_object_type_label", "object_id",
+                   "get_object_repr_display", "get_details_text", "get_actor_full_name", "action", "object_type",
+                   "hash"]
     export_headings = {"get_actor_full_name": _("Actor"), "get_action_label": _("Action"),
                        "get_object_type_label": _("Object type"), "get_object_repr_display": _("Object"),
                        "get_details_text": _("Details"), "action": _("Action code"),

@@ -166,8 +166,8 @@ def test_the_export_carries_the_screens_words_in_both_formats(client, org_demo):
     sheet = load_workbook(io.BytesIO(_export(client, "xlsx", action=archive_events.VOLUME_RETURN))).active
     cells = list(sheet.iter_rows())
     headings = [c.value for c in cells[0]]
-    assert headings[:9] == ["序号", "时间", "操作人", "操作人账号", "动作", "对象类型", "对象编号", "对象", "详情"]
-    assert headings[9:11] == ["动作代码", "对象类型代码"]
+    assert headings[:8] == ["序号", "时间", "操作人账号", "动作", "对象类型", "对象编号", "对象", "详情"]
+    assert headings[8:11] == ["操作人", "动作代码", "对象类型代码"]
     values = dict(zip(headings, (c.value for c in cells[1])))
     assert values["动作"] == "退回资料册" and values["对象类型"] == "卷" and values["详情"] == expected_details
     assert values["操作人"] == "'=HYPERLINK(\"x\")" and values["动作代码"] == "volume.return"
