@@ -51,6 +51,15 @@ class AuditEvent(models.Model):
 
         return type_label(self.object_type)
 
+    def get_actor_full_name(self):
+        """The actor's name as the user list shows it ("" for the system, or a user no longer there)."""
+        if not self.actor_id:
+            return ""
+        try:
+            return self.actor.full_name or self.actor_name
+        except models.ObjectDoesNotExist:
+            return self.actor_name
+
     def get_details_text(self):
         from .eventlabels import details_text
 

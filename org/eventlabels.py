@@ -8,9 +8,10 @@ that every constant of every events.py has its label here.
 
 `details_text()` turns a row's details into one line of text: keys as words, state codes and categories as
 their labels, lists joined, nested values in brackets. Personal data stays masked: the details come from
-AuditEvent.get_details_display() (older rows masked there), ID numbers and mobile numbers inside any text
-are masked again (org.pii.mask_text), and a customer's name or service number under its own key is masked
-whatever it holds."""
+AuditEvent.get_details_display() (older rows masked there), ID numbers inside any text are masked again
+(org.pii.mask_text), so are mobile numbers typed into a note, a reason or an error (org.pii.mask_mobiles:
+138****8000), and a customer's name or service number under its own key is masked whatever it holds.
+The event log's CSV/XLSX export (org/viewsets.py) writes the same words and text."""
 from django.apps import apps
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -217,6 +218,7 @@ KEYS = {
 }
 
 PERSONAL = {"customer_name": "name", "service_number": "phone", "id_number": "id"}
+UNMASKED = {"sha256"}  # a digest's hex digits are no phone number
 
 
 def action_label(action):
@@ -315,7 +317,9 @@ def _mask(key, value):
         return value if "*" in value else pii.mask_phone(value)
     if kind == "id":
         return value if "*" in value else pii.mask(value)
-    return pii.mask_text(value)
+    if key in UNMASKED:
+        return value
+    return pii.mask_mobiles(pii.mask_text(value))
 
 
 class _Words:

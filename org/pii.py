@@ -289,6 +289,29 @@ def mask_text(text):
     return "".join(out)
 
 
+# --- mobile numbers inside free text (the event log's details) ---------------------------------------
+
+_PHONE_SEPARATORS = " \u3000\t-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"
+_PHONE_IN_TEXT = re.compile(
+    r"(?<![\d*\uff0a])\d(?:[" + re.escape(_PHONE_SEPARATORS) + r"]{0,3}\d){10}(?![\d*\uff0a])")
+
+
+def _mask_phone_match(match):
+    digits = "".join(unicodedata.normalize("NFKC", c) for c in match.group() if c.isdigit())
+    return mask_phone(digits) if _MOBILE.fullmatch(digits) else match.group()
+
+
+def mask_mobiles(text):
+    """`text` with every mobile number masked as mask_phone does (138****8000): 11 digits starting 13-19,
+    written together or with up to 3 spaces or dashes between digits (138-0013-8000, 138 0013 8000,
+    full-width digits too). Digits that are part of a longer run are left alone: a transaction number
+    (SC2026110500777), a 12-digit code, or an ID number (mask_text masks it first; its * ends a run).
+    mask_text keeps mobile numbers (people search files by them); the event log masks them with this."""
+    if not text:
+        return text or ""
+    return _PHONE_IN_TEXT.sub(_mask_phone_match, text)
+
+
 def id_number_query(text):
     """The ID number a search box holds as its whole text (any layout, see mask_text), normalised; or ""."""
     kinds = _kinds((text or "").strip())

@@ -30,6 +30,9 @@ ENGLISH = [
     "Text formatting", "Theme preferences", "Choose parent", "Autosave", "Root", "True", "False", "None",
     "starts with", "is greater than", "Private", "of", "Item", "Compare", "Any", "Saved", "Refresh",
     "audit mark", "chain head", "report row", "search doc", "index state", "volume item", "loan item", "hold",
+    # Wagtail's data (its migrations name groups, the default workflow and its task, the root collection and
+    # a sample page in English; handbook/migrations/0005 renames them)
+    "Editors", "Moderators", "Moderators approval", "Welcome to your new Wagtail site!",
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -97,6 +100,9 @@ def screens(org_demo, make_record, client):
         "viewset edit": f"/admin/hall/edit/{hall.pk}/",
         "viewset history": f"/admin/hall/history/{hall.pk}/",
         "workflows": "/admin/workflows/list/",
+        "workflow tasks": "/admin/workflows/tasks/index/",
+        "page explorer (tree root)": "/admin/pages/",
+        "collections": "/admin/collections/",
         "aging pages report": "/admin/reports/aging-pages/",
         "page delete": f"/admin/pages/{procedure.pk}/delete/",
         "page usage": f"/admin/pages/{procedure.pk}/usage/",
@@ -228,3 +234,43 @@ def test_every_catalogue_passes_msgfmt_check():
     for po in catalogues:
         result = subprocess.run(["msgfmt", "-c", "-o", "/dev/null", str(po)], capture_output=True, text=True)
         assert result.returncode == 0, (po, result.stderr)
+
+
+def test_wagtails_default_groups_workflow_and_task_have_chinese_names(screens):
+    """handbook/migrations/0005 renamed Wagtail's English data; the handbook's own route is there beside it."""
+    from django.contrib.auth.models import Group
+    from wagtail.models import Collection, Page, Task, Workflow
+
+    client, urls, _pages = screens
+    assert {"编辑", "审核员", "流程编制", "办公室", "总经理"} <= set(Group.objects.values_list("name", flat=True))
+    assert not Group.objects.filter(name__in=["Editors", "Moderators"]).exists()
+    assert {"审核员审批", "流程手册审批"} <= set(Workflow.objects.values_list("name", flat=True))
+    assert {"审核员审批", "办公室审核", "总经理或分管领导审批"} <= set(Task.objects.values_list("name", flat=True))
+    assert Collection.get_first_root_node().name == "全部集合"
+    assert not Page.objects.filter(title__in=["Root", "Welcome to your new Wagtail site!"]).exists()
+    groups = visible_text(client.get(urls["groups"]).content.decode())
+    assert "编辑" in groups and "审核员" in groups
+    workflows = visible_text(client.get(urls["workflows"]).content.decode())
+    assert "审核员审批" in workflows and "流程手册审批" in workflows
+    tasks = visible_text(client.get(urls["workflow tasks"]).content.decode())
+    assert "办公室审核" in tasks and "总经理或分管领导审批" in tasks and "审核员审批" in tasks
+
+
+def test_the_renaming_leaves_names_an_administrator_chose():
+    """Only rows still carrying Wagtail's English name are renamed; a name taken already stops the rename."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+    from wagtail.models import Workflow
+
+    migration = importlib.import_module("handbook.migrations.0005_chinese_names_for_wagtail_defaults")
+    Group.objects.filter(name="编辑").update(name="手册编辑组")  # an administrator's own name
+    Group.objects.create(name="Editors")  # as Wagtail makes it
+    Workflow.objects.filter(name="审核员审批").update(name="我们的审批")
+    Group.objects.create(name="Moderators")  # 审核员 exists already: left as it is, no clash
+    migration.forwards(apps, None)
+    names = set(Group.objects.values_list("name", flat=True))
+    assert {"手册编辑组", "编辑", "审核员", "Moderators"} <= names and "Editors" not in names
+    assert Workflow.objects.filter(name="我们的审批").exists()
+    assert not Workflow.objects.filter(name="审核员审批").exists()

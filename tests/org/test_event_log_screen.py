@@ -105,3 +105,80 @@ def test_the_filters_are_in_chinese_and_filter(client, org_demo):
     assert "H11-V2" in dated.content.decode()
     dated = client.get("/admin/auditevent/", {"created_at__date__lte": "2000-01-01", "action": "volume.bind"})
     assert "H11-V2" not in dated.content.decode()
+
+
+def _discrepancy(org_demo, note, form_id="7"):
+    return auditlog.record(archive_events.HANDOVER_RECEIVE, actor=org_demo["archivist"],
+                           obj=("archive.handoverform", form_id, f"交接表 {form_id}"),
+                           details={"from": "given", "to": "accepted", "discrepancy": note})
+
+
+def test_mobile_numbers_in_free_text_are_masked_transaction_numbers_stay(client, org_demo):
+    phone = _discrepancy(org_demo, "客户电话 13800138000 未签字，另一号码 139-1234-5678、137 0000 1111", "7")
+    number = _discrepancy(org_demo, "流水号 SC1380013800088 少一份，工单 1380013800012", "8")
+    assert eventlabels.details_text(phone).endswith(
+        "差异说明：客户电话 138****8000 未签字，另一号码 139****5678、137****1111")
+    assert eventlabels.details_text(number).endswith("差异说明：流水号 SC1380013800088 少一份，工单 1380013800012")
+    client.force_login(org_demo["archivist"])
+    page = client.get("/admin/auditevent/", {"action": archive_events.HANDOVER_RECEIVE}).content.decode()
+    row = next(r for r in _rows(page) if "客户电话" in r)
+    assert "138****8000" in row and "139****5678" in row and "SC1380013800088" in page
+    for clear in ("13800138000", "139-1234-5678", "137 0000 1111"):
+        assert clear not in row, clear
+    inspect = client.get(f"/admin/auditevent/inspect/{phone.pk}/").content.decode()
+    assert "138****8000" in inspect and "13800138000" not in inspect
+
+
+def _export(client, fmt, **filters):
+    answer = client.get("/admin/auditevent/", {"export": fmt, **filters})
+    assert answer.status_code == 200, answer.status_code
+    return b"".join(answer.streaming_content) if answer.streaming else answer.content
+
+
+def test_the_export_carries_the_screens_words_in_both_formats(client, org_demo):
+    import csv
+    import datetime
+    import io
+
+    from openpyxl import load_workbook
+
+    org_demo["archivist"].full_name = "=HYPERLINK(\"x\")"  # a formula-looking value
+    org_demo["archivist"].save(update_fields=["full_name"])
+    event = auditlog.record(archive_events.VOLUME_RETURN, actor=org_demo["archivist"], obj=("archive.volume", "9", "V9"),
+                            details={"reason": "证件 110105194912310029 不清，电话 138-0013-8000", "to": "keeper-H11",
+                                     "level": "l2", "note": "-1+1"})
+    client.force_login(org_demo["archivist"])
+    expected_details = "交给：keeper-H11；原因：证件 1101**********0029 不清，电话 138****8000；说明：-1+1；环节：二级稽核"
+    assert eventlabels.details_text(event) == expected_details
+    local = timezone_local(event.created_at)
+
+    body = _export(client, "csv", action=archive_events.VOLUME_RETURN).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert len(rows) == 1, body
+    row = rows[0]
+    assert row["动作"] == "退回资料册" and row["对象类型"] == "卷" and row["动作代码"] == "volume.return"
+    assert row["对象类型代码"] == "archive.volume" and row["操作人账号"] == "archivist"
+    assert row["操作人"] == "'=HYPERLINK(\"x\")"  # escaped: a spreadsheet shows it as text
+    assert row["详情"] == expected_details  # not a formula: the text starts with a word
+    assert row["时间"] == f"{local:%Y-%m-%d %H:%M:%S}"
+    assert "110105194912310029" not in body and "138-0013-8000" not in body and "{" not in body
+
+    sheet = load_workbook(io.BytesIO(_export(client, "xlsx", action=archive_events.VOLUME_RETURN))).active
+    cells = list(sheet.iter_rows())
+    headings = [c.value for c in cells[0]]
+    assert headings[:8] == ["序号", "时间", "操作人账号", "动作", "对象类型", "对象编号", "对象", "详情"]
+    assert headings[8:11] == ["操作人", "动作代码", "对象类型代码"]
+    values = dict(zip(headings, (c.value for c in cells[1])))
+    assert values["动作"] == "退回资料册" and values["对象类型"] == "卷" and values["详情"] == expected_details
+    assert values["操作人"] == "'=HYPERLINK(\"x\")" and values["动作代码"] == "volume.return"
+    time_cell = cells[1][headings.index("时间")]
+    assert values["时间"] == local.replace(microsecond=0) or values["时间"].replace(microsecond=0) == local.replace(
+        microsecond=0)
+    assert isinstance(values["时间"], datetime.datetime) and time_cell.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert not any("110105194912310029" in str(c.value) for row in cells for c in row)
+
+
+def timezone_local(value):
+    from django.utils import timezone
+
+    return timezone.localtime(value).replace(tzinfo=None)

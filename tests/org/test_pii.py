@@ -229,3 +229,20 @@ def test_id_number_query_reads_any_layout():
     assert pii.id_number_query("11010519491231002x") == "11010519491231002X"
     for text in ("TX1001", "13800001234", "张三 510302197707077898", "5103021977070778", ""):
         assert pii.id_number_query(text) == ""
+
+
+# --- mobile numbers inside free text (the event log): org.pii.mask_mobiles --------------------------------
+
+@pytest.mark.parametrize("text, masked", [
+    ("客户电话13800138000未签字", "客户电话138****8000未签字"),
+    ("电话 138-0013-8000", "电话 138****8000"),
+    ("电话 138 0013 8000。", "电话 138****8000。"),
+    ("１３８００１３８０００", "138****8000"),  # full-width
+    ("流水号 SC1380013800088", "流水号 SC1380013800088"),  # part of a transaction number
+    ("1380013800012", "1380013800012"),  # 13 digits: no mobile number
+    ("12345678901", "12345678901"),  # 11 digits, not 13-19
+    ("1101**********0029", "1101**********0029"),  # a masked ID number stays as it is
+    ("", ""),
+])
+def test_mask_mobiles(text, masked):
+    assert pii.mask_mobiles(text) == masked
