@@ -34,6 +34,10 @@ def test_upload_by_file_input_and_drop(live_server, org_demo):
             page.click("button[type=submit]")
             page.wait_for_url(f"{live_server.url}/admin/")
             page.goto(f"{live_server.url}/admin/records/upload/")
+            # the file button in Chinese, whatever the browser's own language (its native one is hidden)
+            assert page.locator("#records-dropzone .button").inner_text() == "选择文件"
+            assert not page.locator("#records-files").is_visible() or page.locator("#records-files").bounding_box()[
+                "width"] <= 1
             page.set_input_files("#records-files", [
                 {"name": "开户单.png", "mimeType": "image/png", "buffer": png("SC2026110200001")},
                 {"name": "empty.png", "mimeType": "image/png", "buffer": b""},
