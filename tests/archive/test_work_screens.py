@@ -223,6 +223,10 @@ def test_the_level2_sample_rows_show_the_result_and_link_to_the_files(client, ma
     page = client.get(reverse("archive_admin:volume", args=[scene["volume"].pk])).content.decode()
     n = len(audit.sample)
     assert f"已核 {n}/{n}" in page and "差错 1" in page
+    # the whole volume below the sample, with its headers
+    items = re.search(r'<table class="listing" id="archive-volume-items">.*?</table>', page, re.S).group(0)
+    size = scene["volume"].items.count()
+    assert f"卷内资料（{size} 份）" in page and "<th>卷内序号</th>" in items and items.count("<tr>") == size + 1
     row = re.search(rf'<tr id="archive-sample-{bad.pk}".*?</tr>', page, re.S).group(0)
     assert "archive-error" in row and "证件复印件不清" in row and "缺反面" in row
     assert reverse("record:inspect", args=[bad.pk]) in row
