@@ -26,7 +26,8 @@ from org.models import Branch, Hall
 from records.intake import tmp_dir
 from records.models import Record
 
-from . import dailyclose, dashboard, errors, events, handover, level1, level2, loans, locations, monthly, printing
+from . import (dailyclose, dashboard, errors, events, handover, level1, level2, loans, locations, monthly, printing,
+               todo)
 from .base import ChainError
 from .binding import Bind, CloseMonth, FixReturned, ReturnToLevel1
 from .models import ErrorEntry, HandoverForm, Level1Audit, Level2Audit, MarketingCheck, Volume
@@ -280,7 +281,7 @@ class KeeperView(Screen):
             .select_related("hall").order_by("hall__code", "category", "business_date", "transaction_no"),
             volumes=access.visible(user, Volume.objects.exclude(status__in=[Volume.Status.AT_MARKETING]),
                                    "volume.bind").select_related("hall", "holder").annotate(file_count=Count("items")),
-            halls=scoped_halls(user, "volume.close_short"), **kwargs)
+            halls=scoped_halls(user, "volume.close_short"), close=last_month(), **kwargs)
 
 
 class FormView(Screen):
@@ -356,6 +357,12 @@ def current_quarter(today=None):
     return (today.month - 1) // 3 + 1
 
 
+def last_month(today=None):
+    """A month is closed and handed over after it ends: the forms offer the month before this one."""
+    before = (today or timezone.localdate()).replace(day=1) - datetime.timedelta(days=1)
+    return {"year": before.year, "month": before.month}
+
+
 class BranchView(Screen):
     template_name = "archive/branch.html"
     page_title = gettext_lazy("Branch: level-2 audit and monthly handover")
@@ -374,7 +381,8 @@ class BranchView(Screen):
             branches=access.visible(user, Branch.objects.all(), "handover.branch_marketing.give"),
             marketing_branches=access.visible(user, Branch.objects.all(), "marketing.check"),
             volumes=access.visible(user, Volume.objects.filter(status=Volume.Status.AT_BRANCH), "audit.level2"),
-            today=today, quarter=current_quarter(today), process_checks=checks, **kwargs)
+            today=today, quarter=current_quarter(today), process_checks=checks,
+            handover_month=todo.give_months(user)[0].first() or last_month(today), **kwargs)
 
 
 class ProcessCheckView(Screen):

@@ -1,6 +1,7 @@
 """Issue 16's walk: one month of hall H11 (branch B1) in a real Chromium, as each person, through the screens only.
 
-November 2026, seven paper forms over two business days, scanned and uploaded by the clerk, read by the real
+Last month (the walk follows the calendar: a month is closed and handed over after it ends), seven paper forms
+over two business days (the 2nd and the 3rd), scanned and uploaded by the clerk, read by the real
 OCR in the real worker (`run_worker --batch`, the command the worker service runs). From there every step is a
 click on the site, by the person whose step it is, starting from their own 待办 on the home page:
 
@@ -26,7 +27,9 @@ import re
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
+from archive.views import last_month
 from archive.models import HandoverForm, MarketingCheck, Signature, Volume
 from org import auditlog
 from org.models import AuditEvent
@@ -46,25 +49,35 @@ pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIU
 S, V = Record.Status, Volume.Status
 SHOTS = os.environ.get("MONTH_WALK_SHOTS")  # a folder: a screenshot of each step, to look at
 
-# The month's paper: (transaction number, business type on the form, the true type, name, phone)
+# The month's paper: (day of the month, number of the day, business type on the form, the true type, name, phone)
 PAPER = [
-    ("SC2026110200101", "资费变更", "资费变更", "王芳", "13812345678"),
-    ("SC2026110200102", "换卡", "换卡", "李明", "13923456781"),
-    ("SC2026110200103", "过户", "过户", "张伟", "13734567812"),
-    ("SC2026110200104", "入网协议", "入网协议", "刘洋", "15845678123"),
-    ("SC2026110300105", "补卡", "补卡", "陈静", "18856781234"),
-    ("SC2026110300106", "宽带业务", "积分兑换", "赵磊", "13667812345"),  # not in the table: flagged
-    ("SC2026110300107", "资费变更", "资费变更", "杨帆", "15078123456"),
+    (2, "00101", "资费变更", "资费变更", "王芳", "13812345678"),
+    (2, "00102", "换卡", "换卡", "李明", "13923456781"),  # level 1 finds an error in it
+    (2, "00103", "过户", "过户", "张伟", "13734567812"),
+    (2, "00104", "入网协议", "入网协议", "刘洋", "15845678123"),  # the month's agreement
+    (3, "00105", "补卡", "补卡", "陈静", "18856781234"),
+    (3, "00106", "宽带业务", "积分兑换", "赵磊", "13667812345"),  # not in the table: flagged
+    (3, "00107", "资费变更", "资费变更", "杨帆", "15078123456"),
 ]
-NO_PAPER = "SC2026110300199"  # in the billing report, never on paper
+MONTH = last_month()  # {"year": …, "month": …}
+FIRST = datetime.date(MONTH["year"], MONTH["month"], 2)
+SECOND = FIRST.replace(day=3)
+
+
+def number(day, serial):
+    return f"SC{FIRST.replace(day=day):%Y%m%d}{serial}"
+
+
+ERROR, AGREEMENT, UNKNOWN_TYPE = number(2, "00102"), number(2, "00104"), number(3, "00106")
+NO_PAPER = number(3, "00199")  # in the billing report, never on paper
 
 
 def _truth():
     rng = random.Random(2026_11)
     files = []
-    for transaction_no, on_form, business_type, name, phone in PAPER:
+    for day, serial, on_form, business_type, name, phone in PAPER:
         ident, _born = id_number(rng)
-        date = datetime.date(2026, 11, int(transaction_no[8:10]))
+        transaction_no, date = number(day, serial), FIRST.replace(day=day)
         files.append({"transaction_no": transaction_no, "on_form": on_form, "business_type": business_type,
                       "customer_name": name, "service_number": phone, "id_number": ident,
                       "business_date": date.isoformat()})
@@ -82,7 +95,7 @@ def _scan(truth):
 def _report(files, employee_no):
     """The clerk operation report as the billing system exports it: GB18030, CRLF, one row without paper."""
     rows = [",".join(reconcile.HEADER)]
-    for f in files + [{"transaction_no": NO_PAPER, "business_date": "2026-11-03", "business_type": "补卡",
+    for f in files + [{"transaction_no": NO_PAPER, "business_date": SECOND.isoformat(), "business_type": "补卡",
                        "service_number": "13512349876", "customer_name": "周强", "id_number": id_number(random.Random(199))[0]}]:
         rows.append(",".join([f["transaction_no"], f"{f['business_date']} 10:31:00", "H11", employee_no,
                               f["business_type"], f["service_number"], f["customer_name"], "居民身份证",
@@ -176,7 +189,7 @@ def _walk(browser, base, files, truth, users, tmp_path):
         for name in ("transaction_no", "customer_name", "service_number", "id_number", "business_date"):
             field = record.fields.get(name) or {}
             assert field.get("problem") or str(getattr(record, name)) == expected[name], (record, name, field)
-    assert Record.objects.get(transaction_no="SC2026110300106").fields["business_type"]["problem"]
+    assert Record.objects.get(transaction_no=UNKNOWN_TYPE).fields["business_type"]["problem"]
 
     # ---- the clerk checks the flagged files against the paper, from her task list -------------------------
     label = "日终分类前待核对的资料"
@@ -199,11 +212,11 @@ def _walk(browser, base, files, truth, users, tmp_path):
             break  # the page is new: look again
         else:
             raise AssertionError(f"{number} is in 待核对 with nothing to correct")
-    assert ("SC2026110300106", "business_type") in corrected
-    assert Record.objects.get(transaction_no="SC2026110300106").category == "general"  # set by the type
+    assert (UNKNOWN_TYPE, "business_type") in corrected
+    assert Record.objects.get(transaction_no=UNKNOWN_TYPE).category == "general"  # set by the type
 
     # ---- the clerk closes both days -----------------------------------------------------------------------
-    for day in ("2026-11-02", "2026-11-03"):
+    for day in (FIRST.isoformat(), SECOND.isoformat()):
         _from_todo(clerk, base, "待日终分类的营业日")
         assert "H11" in clerk.locator("select[name=hall] option:checked").inner_text()
         clerk.locator("input[name=day]").fill(day)
@@ -215,7 +228,7 @@ def _walk(browser, base, files, truth, users, tmp_path):
     # ---- the level-1 auditor imports the billing report -----------------------------------------------------
     l1 = signed_in(browser, base, "l1-H11")
     l1.goto(f"{base}/admin/records/reconcile/")
-    report = tmp_path / "营业员操作报表-2026-11.csv"
+    report = tmp_path / f"营业员操作报表-{FIRST:%Y-%m}.csv"
     report.write_bytes(_report(files, users("clerk-H11").employee_no))
     l1.set_input_files("input[name=report]", str(report))
     _go(l1, lambda: l1.get_by_role("button", name="导入并核对").click())
@@ -228,24 +241,24 @@ def _walk(browser, base, files, truth, users, tmp_path):
 
     # ---- level 1, day 1: one error, corrected by the clerk, then everything passed -----------------------
     _from_todo(l1, base, "待一级稽核的日期")
-    assert l1.url.endswith("/day/2026-11-02/")
+    assert l1.url.endswith(f"/day/{FIRST.isoformat()}/")
     _go(l1, lambda: l1.locator("#archive-level1-open button").click())
-    bad = l1.locator("#archive-level1-records tr", has_text="SC2026110200102")
+    bad = l1.locator("#archive-level1-records tr", has_text=ERROR)
     bad.locator("input[name=error_kind]").fill("缺客户签名")
     bad.locator("input[name=note]").fill("受理单客户签名栏空白")
     _in_place(l1, lambda: bad.get_by_role("button", name="差错").click())
-    assert Record.objects.get(transaction_no="SC2026110200102").status == S.L1_ERROR
+    assert Record.objects.get(transaction_no=ERROR).status == S.L1_ERROR
     _go(l1, lambda: l1.locator("#archive-level1-pass-clean button").click())
     assert "已通过 3" in _message(l1) or "3" in _message(l1), _message(l1)
     _shot(l1, "03-level1-day1")
 
     _from_todo(clerk, base, "待整改的差错")
-    error_row = clerk.locator("tr[data-error]", has_text="SC2026110200102")
+    error_row = clerk.locator("tr[data-error]", has_text=ERROR)
     assert "缺客户签名" in error_row.inner_text()
     _go(clerk, lambda: error_row.get_by_role("button", name="已整改").click())
 
     l1.reload()
-    fixed = l1.locator("#archive-level1-records tr", has_text="SC2026110200102")
+    fixed = l1.locator("#archive-level1-records tr", has_text=ERROR)
     _in_place(l1, lambda: fixed.get_by_role("button", name="通过").click())
     assert "4/4" in l1.locator("#archive-level1-progress").inner_text().replace(" ", "")
     _sign(l1, l1.locator("form", has=l1.locator("input[name=notes]")), "签署一级稽核记录")
@@ -255,7 +268,7 @@ def _walk(browser, base, files, truth, users, tmp_path):
 
     # ---- level 1, day 2: the report row with no paper is shown; the rest passed in one action -------------
     _from_todo(l1, base, "待一级稽核的日期")
-    assert l1.url.endswith("/day/2026-11-03/")
+    assert l1.url.endswith(f"/day/{SECOND.isoformat()}/")
     _go(l1, lambda: l1.locator("#archive-level1-open button").click())
     assert NO_PAPER in l1.locator("#archive-reconciliation").inner_text()
     _go(l1, lambda: l1.locator("#archive-level1-pass-clean button").click())
@@ -275,15 +288,16 @@ def _walk(browser, base, files, truth, users, tmp_path):
     keeper.locator("#archive-bind-all").check()
     assert keeper.locator("input[name=records]:checked").count() == len(files)
     _go(keeper, lambda: keeper.get_by_role("button", name=re.compile("装订")).click())
-    keeper.locator("#archive-close-month input[name=year]").fill("2026")
-    keeper.locator("#archive-close-month input[name=month]").fill("11")
+    # the month close offers last month
+    assert keeper.locator("#archive-close-month input[name=year]").input_value() == str(FIRST.year)
+    assert keeper.locator("#archive-close-month input[name=month]").input_value() == str(FIRST.month)
     keeper.locator("#archive-close-month input[name=reason]").fill("月末封卷")
     _go(keeper, lambda: keeper.locator("#archive-close-month button").click())
     volumes = keeper.locator("#archive-volume-list tbody tr")
     assert volumes.count() == 3
     months = {volumes.nth(i).locator(".archive-volume-month").inner_text() for i in range(3)}
     sizes = sorted(int(volumes.nth(i).locator(".archive-volume-size").inner_text()) for i in range(3))
-    assert months == {"2026-11"} and sizes == [1, 1, 5]
+    assert months == {f"{FIRST:%Y-%m}"} and sizes == [1, 1, 5]
     _shot(keeper, "04-bound")
     _from_todo(keeper, base, "待移交分公司的卷")
     for box in keeper.locator("#archive-volume-list input[name=volumes]").all():
@@ -309,8 +323,9 @@ def _walk(browser, base, files, truth, users, tmp_path):
     assert set(Volume.objects.values_list("status", flat=True)) == {V.L2_PASSED}
     _from_todo(auditor, base, "待移交市场部的月份")
     monthly = auditor.locator("form", has=auditor.get_by_role("button", name="签署分公司-市场部交接表"))
-    monthly.locator("input[name=year]").fill("2026")
-    monthly.locator("input[name=month]").fill("11")
+    # the month waiting to go is the one offered
+    assert monthly.locator("input[name=year]").input_value() == str(FIRST.year)
+    assert monthly.locator("input[name=month]").input_value() == str(FIRST.month)
     _sign(auditor, monthly, "签署分公司-市场部交接表")
     assert "交接表" in _message(auditor), _message(auditor)
 
@@ -325,9 +340,12 @@ def _walk(browser, base, files, truth, users, tmp_path):
     _shot(marketing, "06-marketing-check")
     _from_todo(marketing, base, "待做的季度流程检查")
     draw = marketing.locator("form", has=marketing.locator("input[name=quarter]"))
-    assert draw.locator("input[name=quarter]").input_value() == "4"  # the current quarter by default
+    today = timezone.localdate()
+    assert draw.locator("input[name=quarter]").input_value() == str((today.month - 1) // 3 + 1)  # this quarter
+    draw.locator("input[name=year]").fill(str(FIRST.year))
+    draw.locator("input[name=quarter]").fill(str((FIRST.month - 1) // 3 + 1))  # the month's quarter
     _go(marketing, lambda: draw.get_by_role("button").click())
-    drawn = marketing.locator("tr", has_text="SC2026110200104")
+    drawn = marketing.locator("tr", has_text=AGREEMENT)
     assert drawn.count() == 1  # the month's one agreement is drawn and shown
     drawn_form = drawn.locator("form")
     _go(marketing, lambda: drawn_form.get_by_role("button", name="通过").click())
