@@ -76,6 +76,7 @@ def build_site(var_dir, forms, day_forms):
 
     from org.models import Hall, User
     from records import intake, ocr, reconcile
+    from search import outbox
     from records.models import Record
     from tests.realforms import make_form
 
@@ -109,6 +110,7 @@ def build_site(var_dir, forms, day_forms):
                 "510104199003071237")
     reconcile.import_report(User.objects.get(username="archivist"), ("\n".join(rows) + "\n").encode(),
                             "BOSS营业员操作报表-2026-11.csv")
+    outbox.flush()  # what the worker does (search.flush_outbox): the files in the search index
 
 
 def paths():
@@ -155,7 +157,8 @@ def take(base, shots, out):
     out.mkdir(parents=True, exist_ok=True)
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the chain's steps query the database beside Playwright's loop
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox", "--disable-gpu",
+                                                                            "--lang=zh-CN"])
         pages = {}
 
         def page_of(user):
@@ -208,6 +211,7 @@ def walk_chain(base, page_of, shoot, password):
     from archive.models import ErrorEntry, HandoverForm, Volume
     from org.models import Branch, Hall, User
     from records.models import OperatorReport, Record
+    from records import keyfields
     from records.transitions import correct_field
 
     hall, branch = Hall.objects.get(code="H11"), Branch.objects.get(code="B1")
@@ -231,7 +235,7 @@ def walk_chain(base, page_of, shoot, password):
         paper = ON_PAPER.get(record.transaction_no, {})
         for name, entry in (record.fields or {}).items():
             if entry.get("problem") and paper.get(name) and name != "category":
-                print(f"  · 核对 {record.transaction_no} 的 {name}：{paper[name]}", flush=True)
+                print(f"  · 核对 {record.transaction_no} 的{keyfields.LABELS[name][0]}：{paper[name]}", flush=True)
                 record = correct_field(clerk, record, name, paper[name])
         return record
 
