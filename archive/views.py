@@ -544,7 +544,7 @@ def bind(request):
     if records.count() != len(set(ids)):
         raise Http404
     volumes = Bind(request.user, records, request).run()
-    return _("Bound into %(list)s") % {"list": ", ".join(v.number for v in volumes)}
+    return _("Bound into %(list)s") % {"list": "、".join(v.number for v in volumes)}
 
 
 @action_view
@@ -553,7 +553,7 @@ def close_month(request):
     closed = CloseMonth(request.user, hall, _int(request.POST.get("year"), "year"),
                         _int(request.POST.get("month"), "month"), request.POST.get("reason", ""),
                         request=request).run()
-    return _("Closed short at month close: %(list)s") % {"list": ", ".join(v.number for v in closed)}
+    return _("Closed short at month close: %(list)s") % {"list": "、".join(v.number for v in closed)}
 
 
 @action_view

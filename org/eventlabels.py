@@ -215,6 +215,9 @@ KEYS = {
     "filters": D("filters"), "existing": D("existing file"), "list": D("destruction list"),
     "items": D("items"), "witness": D("witness"), "expires": D("expires"), "days": D("days"),
     "seq": D("row"), "checked": D("rows checked"), "i": D("item"),
+    "page": D("page"), "pages": D("pages"), "page_warnings": D("page warnings"), "flagged": D("fields to check"),
+    "report": D("report"), "line": D("report line"), "source": D("source"), "suggested": D("suggested value"),
+    "attempts": D("attempts"), "bytes": D("bytes"), "problems": D("problems"),
 }
 
 PERSONAL = {"customer_name": "name", "service_number": "phone", "id_number": "id"}
@@ -292,6 +295,9 @@ def _code_words():
                      "level2_audit": str(OBJECT_TYPES["archive.level2audit"]),
                      "destruction_list": gettext("Destruction list")},
         "_category": categories,
+        "file": {"access_copy": pgettext("event log detail", "access copy"),
+                 "master": pgettext("event log detail", "master file")},
+        "source": {"report": pgettext("event log detail", "operator report")},
     }
 
 
@@ -358,7 +364,7 @@ class _Words:
         text = str(value)
         if key in ("from", "to", "status") and text in self.states:
             return self.states[text]
-        if key == "field":
+        if key in ("field", "flagged"):  # a field's name (flagged: the names of the fields OCR flagged)
             return _field_words(text)
         field = parent or self.field  # {"category": {"old", "new"}} inside a correction of another field
         if key in ("old", "new") and field == "category":

@@ -67,11 +67,13 @@ class Form:
         return buffer.getvalue()
 
 
-def truth_for(rng):
+def truth_for(rng, date=None):
+    """The key fields of one form; `date` (a datetime.date) fixes its business day, else one is drawn."""
     surname = rng.choice(SURNAMES)
     given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
     ident, born = id_number(rng)
-    date = TODAY - datetime.timedelta(days=rng.randrange(1, 600))
+    drawn = TODAY - datetime.timedelta(days=rng.randrange(1, 600))
+    date = date or drawn
     return {
         "transaction_no": f"SC{date:%Y%m%d}{rng.randrange(100000):05d}",
         "service_number": f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}",
@@ -264,10 +266,11 @@ def _degrade(page, dpi, quality, rng):
     return out, skew
 
 
-def make_form(seed, font=None, layout=None, container=None):
-    """The form of this seed: a Form with its two pages (RGB images) and the truth of its key fields."""
+def make_form(seed, font=None, layout=None, container=None, date=None):
+    """The form of this seed: a Form with its two pages (RGB images) and the truth of its key fields; `date`
+    fixes the business day (a day's files for the chain, scripts/screenshots.py)."""
     rng = random.Random(seed)
-    truth, born = truth_for(rng)
+    truth, born = truth_for(rng, date)
     font = font or list(FONTS)[seed % len(FONTS)]
     layout = layout or ("grid", "rows")[(seed // len(FONTS)) % 2]
     container = container or ("pdf", "pdf", "tiff", "tiff-nodpi")[seed % 4]

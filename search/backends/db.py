@@ -112,7 +112,8 @@ class DatabaseBackend:
         for name in doctype.facets:
             rows = (docs.annotate(v=KeyTextTransform(name, "keys")).values("v").annotate(n=Count("id"))
                     .order_by("-n", "v"))
-            values = [(r["v"], r["n"]) for r in rows if r["v"] not in (None, "")]
+            # SQLite gives a JSON null as the text "null" (as it gives true/false): no value, as on PostgreSQL
+            values = [(r["v"], r["n"]) for r in rows if r["v"] not in (None, "", "null")]
             if doctype.keyword_fields.get(name) == "boolean":
                 values = [(_bool_text(v), n) for v, n in values]
             facets[name] = values[:50]

@@ -193,3 +193,24 @@ def test_binding_binds_only_what_was_ticked(client, make_record, users):
     client.post(reverse("archive_admin:bind"), {"records": [first.pk]})
     assert Record.objects.get(pk=first.pk).status == Record.Status.BOUND
     assert all(Record.objects.get(pk=r.pk).status == Record.Status.AT_HALL for r in rest)
+
+
+def test_the_binding_message_lists_the_volumes_in_chinese(client, make_record, users):
+    make_day(make_record, "H11", day(2), ["general", "agreement"])
+    to_keeper(users, "H11", day(2))
+    client.force_login(users("keeper-H11"))
+    ids = list(Record.objects.filter(status=Record.Status.AT_HALL).values_list("pk", flat=True))
+    page = client.post(reverse("archive_admin:bind"), {"records": ids}, follow=True).content.decode()
+    assert "已装订：H11-2026-XY-001、H11-2026-ZH-001" in page
+
+
+def test_the_volume_page_names_its_list_of_files(client, make_record, users):
+    make_day(make_record, "H11", day(2), ["general"] * 2)
+    to_keeper(users, "H11", day(2))
+    keeper = users("keeper-H11")
+    volume, = Bind(keeper, Record.objects.filter(status=Record.Status.AT_HALL)).run()
+    client.force_login(keeper)
+    page = client.get(reverse("archive_admin:volume", args=[volume.pk])).content.decode()
+    assert "卷内资料（2 份）" in page
+    items = re.search(r'id="archive-volume-items".*?</table>', page, re.S).group(0)
+    assert re.findall(r"<th>(.*?)</th>", items) == ["卷内序号", "受理编号", "业务类型", "业务日期"]

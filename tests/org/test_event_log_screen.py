@@ -182,3 +182,20 @@ def timezone_local(value):
     from django.utils import timezone
 
     return timezone.localtime(value).replace(tzinfo=None)
+
+def test_ocr_page_view_and_suggestion_details_are_in_words(org_demo, make_record):
+    record = make_record("H11")
+    obj = ("records.record", str(record.pk), record.transaction_no)
+    done = auditlog.record("record.ocr_done", actor=None, actor_name="worker", obj=obj,
+                           details={"from": "ocr_running", "to": "ocr_done", "pages": 2,
+                                    "flagged": ["customer_name"], "page_warnings": 1})
+    seen = auditlog.record("record.page_view", actor=org_demo["archivist"], obj=obj,
+                           details={"page": 2, "file": "access_copy"})
+    suggested = auditlog.record("record.name_suggested", actor=org_demo["archivist"], obj=obj,
+                                details={"field": "customer_name", "suggested": "袁*", "source": "report", "report": 1})
+    assert "页数：2" in eventlabels.details_text(done) and "待核对字段：客户姓名" in eventlabels.details_text(done)
+    assert "页面提示：1" in eventlabels.details_text(done)
+    assert eventlabels.details_text(seen) == "文件：访问副本；页码：2"
+    text = eventlabels.details_text(suggested)
+    assert "来源：营业员操作报表" in text and "报表：1" in text and "建议值：袁*" in text
+    assert not re.search(r"[a-z_]{3,}", text + eventlabels.details_text(seen) + eventlabels.details_text(done))

@@ -107,6 +107,7 @@ def test_facets_filters_and_dates(corpus, users):
     assert search(archivist, "张三丰", date_from="2026-11-01", date_to="2026-11-30").total == 2
     assert dict(search(archivist, "", hall="H11").facets["has_errors"]) == {"false": 2}
     assert ids(search(archivist, "", has_errors="no", branch="B2")) == [corpus["d"].pk]
+    assert "volume" not in result.facets or not result.facets["volume"]  # no file is bound: no value, not "null"
 
 
 def test_highlight_is_safe_html(corpus, users):
