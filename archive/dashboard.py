@@ -1,6 +1,6 @@
 """The dashboard per scope: files waiting at each step, volumes in transit and who holds them, returns, and
 errors per clerk and per hall over time, as inline SVG charts drawn on the server (no internet at runtime)."""
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.db.models.functions import TruncMonth
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -29,7 +29,8 @@ def waiting(user):
 
 def in_transit(user):
     forms = (access.visible(user, HandoverForm.objects.filter(status=HandoverForm.Status.GIVEN), "dashboard.view")
-             .select_related("giver", "hall", "branch").prefetch_related("volumes"))
+             .select_related("giver", "hall", "branch")
+             .prefetch_related(Prefetch("volumes", Volume.objects.select_related("holder"))))  # each names its holder
     rows = []
     for form in forms:
         for volume in form.volumes.all():

@@ -1,5 +1,5 @@
 """The embedded default: search in the database. Documents are copied into SearchDoc with their text as
-words and CJK bigrams (search/text.py); SQLite matches them with FTS5, PostgreSQL with to_tsvector('simple')."""
+words and CJK bigrams (search/text.py); SQLite matches them with FTS5, PostgreSQL with to_tsvector('simple') (stored in a column of its own)."""
 import time
 
 from django.db import connection, transaction
@@ -27,8 +27,8 @@ def _fts(words=(), terms=()):
     """A condition: the document has every bigram of every word (and every given term)."""
     terms = [t for w in words for t in zh.query_terms(w)] + list(terms)
     if connection.vendor == "postgresql":
-        sql = ("SELECT id FROM search_searchdoc WHERE to_tsvector('simple', terms) @@ "
-               "plainto_tsquery('simple', %s)")
+        # terms_tsv: to_tsvector('simple', terms), stored (migration search/0006)
+        sql = "SELECT id FROM search_searchdoc WHERE terms_tsv @@ plainto_tsquery('simple', %s)"
         return Q(pk__in=RawSQL(sql, [" ".join(terms)]))
     match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
     return Q(pk__in=RawSQL("SELECT rowid FROM search_fts WHERE search_fts MATCH %s", [match]))
