@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the project needs, only those missing. Idempotent.
 set -euo pipefail
-PACKAGES=(tesseract-ocr tesseract-ocr-chi-sim fonts-noto-cjk fonts-wqy-zenhei fonts-arphic-ukai fonts-arphic-uming postgresql gettext curl poppler-utils chromium chromium-driver chromium-l10n maven openjdk-17-jre-headless unzip)
+PACKAGES=(tesseract-ocr tesseract-ocr-chi-sim fonts-noto-cjk fonts-wqy-zenhei fonts-arphic-ukai fonts-arphic-uming postgresql gettext curl poppler-utils chromium chromium-driver maven openjdk-17-jre-headless unzip)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
