@@ -275,15 +275,19 @@ def walk_chain(base, page_of, shoot, password):
     step("一级稽核记录签署", level1.Sign(l1, audit, password))
     form = step("营业员→营业厅交接单", handover.GiveClerkHall(l1, password, audit))
 
+    def receive(page, form, said):
+        """The receiver ticks every row counted on the form and signs."""
+        page.goto(base + reverse("archive_admin:form", args=[form.pk]))
+        page.locator("#archive-count-all").check()
+        page.locator("#archive-receive input[name=password]").fill(password)
+        _submit(page, page.locator("#archive-receive"))
+        checked(page, said)
+
     # the keeper: the form waiting on the home page, counted row by row and received
     page = page_of("keeper-H11")
     page.goto(base + reverse("wagtailadmin_home"))
     shoot("12-keeper-home.png")
-    page.goto(base + reverse("archive_admin:form", args=[form.pk]))
-    page.locator("#archive-count-all").check()
-    page.locator("#archive-receive input[name=password]").fill(password)
-    _submit(page, page.locator("#archive-receive"))
-    checked(page, "资料管理员签收")
+    receive(page, form, "资料管理员签收")
     shoot("13-handover-clerk-hall.png")
 
     # binding: every file in hand ticked (the shot), bound, the month closed, the volumes to the branch
@@ -307,11 +311,7 @@ def walk_chain(base, page_of, shoot, password):
     # the branch auditor counts and receives, then draws each volume's sample and records the findings
     page = page_of("auditor-B1")
     hall_branch = HandoverForm.objects.filter(kind=HandoverForm.Kind.HALL_BRANCH).latest("pk")
-    page.goto(base + reverse("archive_admin:form", args=[hall_branch.pk]))
-    page.locator("#archive-count-all").check()
-    page.locator("#archive-receive input[name=password]").fill(password)
-    _submit(page, page.locator("#archive-receive"))
-    checked(page, "分公司稽核签收")
+    receive(page, hall_branch, "分公司稽核签收")
     shoot("15-handover-hall-branch.png")
     volumes = sorted(Volume.objects.filter(hall=hall).annotate(file_count=Count("items")),
                      key=lambda v: (-v.file_count, v.number))  # the largest first: its page is the shot
