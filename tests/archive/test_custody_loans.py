@@ -4,6 +4,7 @@ ID copies read on site only; an electronic view that ends at its minute; the wat
 approved and logged; the register and the task list."""
 import datetime
 import io
+import re
 
 import pytest
 import time_machine
@@ -100,6 +101,9 @@ def test_the_locations_screen_shelves_and_moves(kept, login, users):
     assert Custody.objects.get(pk=row.pk).box == box2
     page = client.get(reverse("archive_admin:locations")).content.decode()
     assert box2.label in page and volume.number in page
+    # Enter in the shared note field presses the form's first submit button: a disabled one, never a row's step
+    shared = re.search(r'<form method="post" id="custody-step".*?</form>', page, re.S).group(0)
+    assert re.search(r"<button[^>]*>", shared).group(0).count("disabled") == 1
     assert login("keeper-H11").get(reverse("archive_admin:locations")).status_code in (302, 403)
 
 
